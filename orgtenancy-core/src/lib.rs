@@ -1,0 +1,64 @@
+//! # orgtenancy-core
+//!
+//! The tenancy model and permission engine of orgtenancy: organizations isolate tenants,
+//! users hold one of three [`Role`]s and a set of application-defined [`Capability`] flags,
+//! and a fixed hierarchy decides who may do what.
+//!
+//! The key design decision: **the engine is pure and infallible.** Every question is a `const
+//! fn` of plain `Copy` data — no I/O, no allocation, no `async`, no error path — and every
+//! answer is a [`Decision`] that names the rule that decided it, so callers can log and
+//! explain a refusal. Storage and the HTTP server never re-implement a rule; they ask here.
+//!
+//! ## Asking for a decision
+//!
+//! ```
+//! use orgtenancy_core::{Action, Capability, CapabilitySet, OrgId, Policy, Principal, Reason,
+//!                       Resource, Role, UserId};
+//!
+//! // The application names its own capabilities.
+//! const CAN_ISSUE: Capability = Capability::of::<0>();
+//!
+//! let acme = OrgId(1);
+//! let alice = Principal::new(UserId(10), Role::User, Some(acme))
+//!     .with_capabilities(CapabilitySet::EMPTY.with(CAN_ISSUE));
+//! let ca = Resource::new(Some(acme), Some(UserId(11)));
+//!
+//! let decision = Policy::DOCUMENTED.authorize(&alice, Action::Write(CAN_ISSUE), &ca);
+//! assert!(decision.is_allowed());
+//! assert_eq!(decision.reason, Reason::Capability);
+//! assert_eq!(decision.reason.rule(), Some(7));
+//! ```
+//!
+//! ## API themes
+//!
+//! * Resources (§3): [`Policy::authorize`] and the listing [`Scope`] from [`Policy::scope`].
+//! * Organizations and the audit log (§4, §6): [`Policy::authorize_org`] with an [`OrgAct`],
+//!   [`Policy::organization_scope`], [`Policy::audit_scope`].
+//! * Users (§5): [`Policy::authorize_user`] with a [`UserAct`] and a field-level [`UserChange`].
+//!
+//! ## Features
+//!
+//! * `serde`: `Serialize`/`Deserialize` for the ids, [`Role`], [`CapabilitySet`], [`Decision`],
+//!   [`Reason`], [`Scope`] and [`Policy`].
+#![forbid(unsafe_code)]
+#![no_std]
+
+mod capability;
+mod decision;
+mod facts;
+mod ids;
+mod org_acts;
+mod policy;
+mod role;
+mod scope;
+mod user_acts;
+
+pub use capability::{Capability, CapabilitySet};
+pub use decision::{Decision, Effect, Reason};
+pub use facts::{Principal, Resource};
+pub use ids::{OrgId, UserId};
+pub use org_acts::OrgAct;
+pub use policy::{Action, CreatorAccess, Policy, authorize};
+pub use role::Role;
+pub use scope::Scope;
+pub use user_acts::{UserAct, UserChange};

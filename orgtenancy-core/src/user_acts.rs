@@ -1,0 +1,200 @@
+//! Decisions for the user acts of §5, with the isolation rules we close there.
+
+use crate::{CapabilitySet, Decision, OrgId, Policy, Principal, Reason, Role};
+
+/// An act on user accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserAct {
+    /// Create a user with `role` in `organization`.
+    Create {
+        /// The new user's role.
+        role: Role,
+        /// The new user's organization.
+        organization: Option<OrgId>,
+        /// Whether no user exists yet (the bootstrap case).
+        first_user: bool,
+    },
+    /// List every user of the system.
+    List,
+    /// Read one user.
+    View(Principal),
+    /// Change fields of one user.
+    Update {
+        /// The user as it is now.
+        user: Principal,
+        /// The requested change.
+        change: UserChange,
+    },
+    /// Delete one user.
+    Delete(Principal),
+}
+
+/// The fields a user update asks to set. A field set to its current value is not a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct UserChange {
+    /// A new email address is given.
+    pub email: bool,
+    /// A new password is given.
+    pub password: bool,
+    /// New capability flags.
+    pub capabilities: Option<CapabilitySet>,
+    /// A new role.
+    pub role: Option<Role>,
+    /// A new active state.
+    pub active: Option<bool>,
+    /// A new organization (`Some(None)` is "no organization").
+    pub organization: Option<Option<OrgId>>,
+}
+
+impl UserChange {
+    /// Which kinds of field the change really alters on `user`.
+    const fn against(self, user: &Principal) -> ChangeKinds {
+        let role = matches!(self.role, Some(r) if r as u8 != user.role as u8);
+        let active = matches!(self.active, Some(a) if a != user.active);
+        let organization = match self.organization {
+            Some(Some(org)) => !user.is_member_of(org),
+            Some(None) => user.organization.is_some(),
+            None => false,
+        };
+        let capabilities =
+            matches!(self.capabilities, Some(c) if c.bits() != user.capabilities.bits());
+        ChangeKinds {
+            capabilities,
+            superuser_only: role || active || organization,
+            demotes: role || matches!(self.active, Some(false)),
+        }
+    }
+}
+
+struct ChangeKinds {
+    capabilities: bool,
+    superuser_only: bool,
+    /// Would lock a superuser out if applied to itself (a role change or deactivation).
+    demotes: bool,
+}
+
+impl Policy {
+    /// Decides a user act. `actor` is `None` for an anonymous caller.
+    ///
+    /// ```
+    /// use orgtenancy_core::{OrgId, Policy, Principal, Reason, Role, UserAct, UserId};
+    ///
+    /// let admin = Principal::new(UserId(1), Role::Admin, Some(OrgId(1)));
+    /// let other = Principal::new(UserId(2), Role::User, Some(OrgId(2)));
+    /// let decision = Policy::DOCUMENTED.authorize_user(Some(&admin), UserAct::View(other));
+    /// assert_eq!(decision.reason, Reason::TargetInOtherOrganization);
+    ///
+    /// let bootstrap = UserAct::Create { role: Role::Superuser, organization: None, first_user: true };
+    /// assert!(Policy::DOCUMENTED.authorize_user(None, bootstrap).is_allowed());
+    /// ```
+    pub const fn authorize_user(&self, actor: Option<&Principal>, act: UserAct) -> Decision {
+        if let UserAct::Create { first_user: true, .. } = act {
+            return Decision::allow(Reason::Bootstrap);
+        }
+        let Some(principal) = actor else {
+            return match act {
+                UserAct::Create { role: Role::User, organization: None, .. }
+                    if self.open_registration =>
+                {
+                    Decision::allow(Reason::OpenRegistration)
+                }
+                _ => Decision::deny(Reason::Anonymous),
+            };
+        };
+        if !principal.active {
+            return Decision::deny(Reason::Inactive);
+        }
+        match act {
+            UserAct::Create { role, organization, .. } => create(principal, role, organization),
+            UserAct::List => superuser_only(principal),
+            UserAct::View(user) => view(principal, &user),
+            UserAct::Update { user, change } => update(principal, &user, change),
+            UserAct::Delete(user) => {
+                if !matches!(principal.role, Role::Superuser) {
+                    Decision::deny(Reason::RoleRequired)
+                } else if user.id.0 == principal.id.0 {
+                    Decision::deny(Reason::SelfLockout)
+                } else {
+                    Decision::allow(Reason::Superuser)
+                }
+            }
+        }
+    }
+}
+
+const fn superuser_only(principal: &Principal) -> Decision {
+    if matches!(principal.role, Role::Superuser) {
+        Decision::allow(Reason::Superuser)
+    } else {
+        Decision::deny(Reason::RoleRequired)
+    }
+}
+
+const fn create(principal: &Principal, role: Role, organization: Option<OrgId>) -> Decision {
+    match principal.role {
+        Role::Superuser => Decision::allow(Reason::Superuser),
+        Role::User => Decision::deny(Reason::RoleRequired),
+        Role::Admin => match (role, organization) {
+            (Role::Admin | Role::Superuser, _) => Decision::deny(Reason::RoleRequired),
+            (Role::User, None) => Decision::allow(Reason::RolePermits),
+            (Role::User, Some(org)) if principal.is_member_of(org) => {
+                Decision::allow(Reason::OrganizationAdmin)
+            }
+            (Role::User, Some(_)) => Decision::deny(Reason::NotMember),
+        },
+    }
+}
+
+/// Whether an admin `principal` administers `user`: same organization, and not a superuser.
+const fn administers(principal: &Principal, user: &Principal) -> Decision {
+    if !matches!(principal.role, Role::Admin) {
+        return Decision::deny(Reason::RoleRequired);
+    }
+    if matches!(user.role, Role::Superuser) {
+        return Decision::deny(Reason::TargetIsSuperuser);
+    }
+    match principal.organization {
+        Some(org) if user.is_member_of(org) => Decision::allow(Reason::OrganizationAdmin),
+        _ => Decision::deny(Reason::TargetInOtherOrganization),
+    }
+}
+
+const fn view(principal: &Principal, user: &Principal) -> Decision {
+    if matches!(principal.role, Role::Superuser) {
+        Decision::allow(Reason::Superuser)
+    } else if user.id.0 == principal.id.0 {
+        Decision::allow(Reason::SelfService)
+    } else {
+        administers(principal, user)
+    }
+}
+
+const fn update(principal: &Principal, user: &Principal, change: UserChange) -> Decision {
+    let kinds = change.against(user);
+    let is_self = user.id.0 == principal.id.0;
+    if matches!(principal.role, Role::Superuser) {
+        return if is_self && kinds.demotes {
+            Decision::deny(Reason::SelfLockout)
+        } else {
+            Decision::allow(Reason::Superuser)
+        };
+    }
+    let access = administers(principal, user);
+    if access.is_allowed() {
+        // An admin of the user's organization: email, password and flags, never the rest.
+        return if kinds.superuser_only {
+            Decision::deny(Reason::FieldNotPermitted)
+        } else {
+            access
+        };
+    }
+    if !is_self {
+        return access;
+    }
+    // Oneself, without administering oneself: email and password only.
+    if kinds.superuser_only || kinds.capabilities {
+        Decision::deny(Reason::FieldNotPermitted)
+    } else {
+        Decision::allow(Reason::SelfService)
+    }
+}
