@@ -1,0 +1,132 @@
+//! The store API: everything the reference server needs, on either backend.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use orgtenancy_core::{OrgId, Scope, UserId};
+
+use crate::{
+    Actor, AuditEntry, AuditFilter, NewAuditEntry, NewOrganization, NewUser, Organization,
+    OrganizationPatch, Page, StoreResult, User, UserPatch,
+};
+
+/// Storage of the tenancy model. Implemented for SQLite and PostgreSQL; chosen at run time.
+///
+/// Every method that changes state writes its audit entry (§6) in the same transaction,
+/// attributed to `actor`. No method decides permissions: callers ask `orgtenancy-core`
+/// first and pass the resulting [`Scope`] to list methods.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- organizations ------------------------------------------------------------------
+
+    /// Creates an organization (`org_create`). Duplicate name: `Conflict::OrganizationName`.
+    async fn create_organization(
+        &self,
+        actor: &Actor,
+        new: NewOrganization,
+    ) -> StoreResult<Organization>;
+
+    /// One organization.
+    async fn get_organization(&self, id: OrgId) -> StoreResult<Organization>;
+
+    /// The organizations in `scope` (the organization column is the row's id), by id.
+    async fn list_organizations(&self, scope: Scope, page: Page) -> StoreResult<Vec<Organization>>;
+
+    /// Changes name and/or description (`org_update`).
+    async fn update_organization(
+        &self,
+        actor: &Actor,
+        id: OrgId,
+        patch: OrganizationPatch,
+    ) -> StoreResult<Organization>;
+
+    /// Deletes an organization (`org_delete`); `Conflict::OrganizationNotEmpty` while it has
+    /// members or owns resources, enforced by the schema (ON DELETE RESTRICT).
+    async fn delete_organization(&self, actor: &Actor, id: OrgId) -> StoreResult<()>;
+
+    // ---- membership ---------------------------------------------------------------------
+
+    /// Puts `user` into `org` (`org_add_user`); returns the updated user.
+    async fn add_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
+
+    /// Takes `user` out of `org` (`org_remove_user`); `NotFound(User)` when it is not a member.
+    async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
+
+    /// Members of `org`, by id.
+    async fn list_members(&self, org: OrgId, page: Page) -> StoreResult<Vec<User>>;
+
+    // ---- users --------------------------------------------------------------------------
+
+    /// Whether no user exists yet (the bootstrap case).
+    async fn has_no_users(&self) -> StoreResult<bool>;
+
+    /// Creates a user (`user_create`). Duplicates: `Conflict::Username` / `Conflict::Email`.
+    /// When `only_if_first` is true, the insert happens only if no user exists, atomically
+    /// (two racing bootstrap requests cannot both succeed).
+    async fn create_user(&self, actor: &Actor, new: NewUser, only_if_first: bool)
+    -> StoreResult<User>;
+
+    /// One user by id.
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+
+    /// One user by username.
+    async fn get_user_by_username(&self, username: &str) -> StoreResult<User>;
+
+    /// All users, by id.
+    async fn list_users(&self, page: Page) -> StoreResult<Vec<User>>;
+
+    /// Changes fields of a user (`user_update`). A new password hash also moves
+    /// `tokens_valid_after` to now.
+    async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> StoreResult<User>;
+
+    /// Deletes a user and its refresh tokens (`user_delete`).
+    async fn delete_user(&self, actor: &Actor, id: UserId) -> StoreResult<()>;
+
+    /// Rejects every token of `user` issued before now (sign out everywhere) and deletes
+    /// its refresh tokens.
+    async fn invalidate_tokens(&self, user: UserId) -> StoreResult<DateTime<Utc>>;
+
+    // ---- tokens -------------------------------------------------------------------------
+
+    /// Stores the hash of a new refresh token.
+    async fn insert_refresh_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Atomically consumes the unexpired refresh token `old_hash` and stores `new_hash` for the
+    /// same user; returns that user. A token used twice: `NotFound(RefreshToken)`.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<UserId>;
+
+    /// Deletes one refresh token of `user` (no error if it is already gone).
+    async fn revoke_refresh_token(&self, user: UserId, token_hash: &str) -> StoreResult<()>;
+
+    /// Records an access token id as revoked until it expires.
+    async fn revoke_access_token(&self, jti: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Whether an access token id was revoked.
+    async fn is_access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+
+    /// The secret named `name` (e.g. the JWT signing key); if none is stored, stores
+    /// `candidate` and returns it. Racing processes all get the same winner.
+    async fn get_or_create_secret(&self, name: &str, candidate: Vec<u8>) -> StoreResult<Vec<u8>>;
+
+    // ---- audit log ----------------------------------------------------------------------
+
+    /// Appends an entry that has no other change (logins).
+    async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<AuditEntry>;
+
+    /// Entries in `scope` (over the entry's organization), narrowed by `filter`, by id.
+    async fn list_audit(
+        &self,
+        scope: Scope,
+        filter: AuditFilter,
+        page: Page,
+    ) -> StoreResult<Vec<AuditEntry>>;
+}
