@@ -49,7 +49,11 @@ impl Capability {
 
 /// A set of capabilities, stored as a 32-bit mask so it is `Copy` and fits one database column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct CapabilitySet(u32);
 
 impl CapabilitySet {
@@ -101,6 +105,7 @@ impl CapabilitySet {
 
 impl FromIterator<Capability> for CapabilitySet {
     fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
-        iter.into_iter().fold(CapabilitySet::EMPTY, CapabilitySet::with)
+        iter.into_iter()
+            .fold(CapabilitySet::EMPTY, CapabilitySet::with)
     }
 }

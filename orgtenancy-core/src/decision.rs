@@ -121,12 +121,18 @@ pub struct Decision {
 impl Decision {
     /// An allow decided by `reason`.
     pub const fn allow(reason: Reason) -> Decision {
-        Decision { effect: Effect::Allow, reason }
+        Decision {
+            effect: Effect::Allow,
+            reason,
+        }
     }
 
     /// A deny decided by `reason`.
     pub const fn deny(reason: Reason) -> Decision {
-        Decision { effect: Effect::Deny, reason }
+        Decision {
+            effect: Effect::Deny,
+            reason,
+        }
     }
 
     /// Whether the act may go ahead.

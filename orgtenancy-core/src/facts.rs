@@ -23,13 +23,22 @@ pub struct Principal {
 impl Principal {
     /// An active principal with no capabilities.
     pub const fn new(id: UserId, role: Role, organization: Option<OrgId>) -> Principal {
-        Principal { id, role, organization, capabilities: CapabilitySet::EMPTY, active: true }
+        Principal {
+            id,
+            role,
+            organization,
+            capabilities: CapabilitySet::EMPTY,
+            active: true,
+        }
     }
 
     /// The same principal with `capabilities`.
     #[must_use]
     pub const fn with_capabilities(self, capabilities: CapabilitySet) -> Principal {
-        Principal { capabilities, ..self }
+        Principal {
+            capabilities,
+            ..self
+        }
     }
 
     /// The same principal, active or not.
@@ -56,6 +65,9 @@ pub struct Resource {
 impl Resource {
     /// A resource owned by `organization` and created by `creator`.
     pub const fn new(organization: Option<OrgId>, creator: Option<UserId>) -> Resource {
-        Resource { organization, creator }
+        Resource {
+            organization,
+            creator,
+        }
     }
 }

@@ -50,12 +50,16 @@ pub struct Policy {
 
 impl Policy {
     /// The documented hierarchy, registration closed.
-    pub const DOCUMENTED: Policy =
-        Policy { creator_access: CreatorAccess::Anywhere, open_registration: false };
+    pub const DOCUMENTED: Policy = Policy {
+        creator_access: CreatorAccess::Anywhere,
+        open_registration: false,
+    };
 
     /// Strict isolation: the creator rule stops at the organization boundary.
-    pub const STRICT: Policy =
-        Policy { creator_access: CreatorAccess::SameOrganization, open_registration: false };
+    pub const STRICT: Policy = Policy {
+        creator_access: CreatorAccess::SameOrganization,
+        open_registration: false,
+    };
 
     /// Decides whether `principal` may do `action` on `resource`: the rules 0–7 of §3, in order;
     /// the first that applies decides, and the [`Decision`] names it.
@@ -115,9 +119,10 @@ impl Policy {
             return Scope::All;
         }
         match (self.creator_access, principal.organization) {
-            (CreatorAccess::Anywhere, Some(organization)) => {
-                Scope::OrganizationOrCreator { organization, creator: principal.id }
-            }
+            (CreatorAccess::Anywhere, Some(organization)) => Scope::OrganizationOrCreator {
+                organization,
+                creator: principal.id,
+            },
             (CreatorAccess::Anywhere, None) => Scope::Creator(principal.id),
             (CreatorAccess::SameOrganization, Some(organization)) => {
                 Scope::Organization(organization)

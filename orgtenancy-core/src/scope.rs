@@ -44,9 +44,10 @@ impl Scope {
         match self {
             Scope::All => true,
             Scope::Organization(organization) => owned_by(resource, organization),
-            Scope::OrganizationOrCreator { organization, creator } => {
-                owned_by(resource, organization) || created_by(resource, creator)
-            }
+            Scope::OrganizationOrCreator {
+                organization,
+                creator,
+            } => owned_by(resource, organization) || created_by(resource, creator),
             Scope::Creator(creator) => created_by(resource, creator),
             Scope::Nothing => false,
         }
@@ -64,9 +65,7 @@ impl Scope {
     /// The creator part of the predicate, if the scope has one.
     pub const fn creator(self) -> Option<UserId> {
         match self {
-            Scope::Creator(creator) | Scope::OrganizationOrCreator { creator, .. } => {
-                Some(creator)
-            }
+            Scope::Creator(creator) | Scope::OrganizationOrCreator { creator, .. } => Some(creator),
             _ => None,
         }
     }

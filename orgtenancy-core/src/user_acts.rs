@@ -88,24 +88,31 @@ impl Policy {
     /// assert!(Policy::DOCUMENTED.authorize_user(None, bootstrap).is_allowed());
     /// ```
     pub const fn authorize_user(&self, actor: Option<&Principal>, act: UserAct) -> Decision {
-        if let UserAct::Create { first_user: true, .. } = act {
+        if let Some(principal) = actor {
+            if !principal.active {
+                return Decision::deny(Reason::Inactive);
+            }
+        }
+        if let UserAct::Create {
+            first_user: true, ..
+        } = act
+        {
             return Decision::allow(Reason::Bootstrap);
         }
         let Some(principal) = actor else {
             return match act {
-                UserAct::Create { role: Role::User, organization: None, .. }
-                    if self.open_registration =>
-                {
-                    Decision::allow(Reason::OpenRegistration)
-                }
+                UserAct::Create {
+                    role: Role::User,
+                    organization: None,
+                    ..
+                } if self.open_registration => Decision::allow(Reason::OpenRegistration),
                 _ => Decision::deny(Reason::Anonymous),
             };
         };
-        if !principal.active {
-            return Decision::deny(Reason::Inactive);
-        }
         match act {
-            UserAct::Create { role, organization, .. } => create(principal, role, organization),
+            UserAct::Create {
+                role, organization, ..
+            } => create(principal, role, organization),
             UserAct::List => superuser_only(principal),
             UserAct::View(user) => view(principal, &user),
             UserAct::Update { user, change } => update(principal, &user, change),

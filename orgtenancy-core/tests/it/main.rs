@@ -1,0 +1,19 @@
+//! Integration tests of the permission engine, as one test binary.
+//!
+//! * [`matrix`], [`org_table`], [`user_table`]: one data row per row of the SPEC.md §3
+//!   permission matrix and of the §4 and §5 endpoint tables (plus the isolation rules we close
+//!   there), each checked for effect *and* reason by a single checker function.
+//! * [`exhaustive`]: the whole finite input space of resource decisions, against an oracle
+//!   written from the SPEC text that shares no code with the engine.
+//! * [`props`]: proptest properties — isolation, inactive principals, monotonicity,
+//!   scope/decision agreement, admin isolation on organizations and users.
+//!
+//! The reference server's five capability flags live in [`support`]: the core does not know
+//! them.
+
+mod exhaustive;
+mod matrix;
+mod org_table;
+mod props;
+mod support;
+mod user_table;
