@@ -88,10 +88,8 @@ impl Policy {
     /// assert!(Policy::DOCUMENTED.authorize_user(None, bootstrap).is_allowed());
     /// ```
     pub const fn authorize_user(&self, actor: Option<&Principal>, act: UserAct) -> Decision {
-        if let Some(principal) = actor {
-            if !principal.active {
-                return Decision::deny(Reason::Inactive);
-            }
+        if matches!(actor, Some(principal) if !principal.active) {
+            return Decision::deny(Reason::Inactive);
         }
         if let UserAct::Create {
             first_user: true, ..
