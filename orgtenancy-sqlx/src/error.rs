@@ -21,6 +21,10 @@ pub enum StoreError {
     /// The database cannot be reached or is overloaded; try again later.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The database failed in a way no caller input explains (a corrupt row, a failed
+    /// migration). The cause is logged with `tracing`; it is never part of the error.
+    #[error("internal storage error")]
+    Internal,
 }
 
 /// The kinds of row.
@@ -61,6 +65,10 @@ pub enum Conflict {
     /// The row still has dependent rows (application resources).
     #[error("the resource still has dependent resources")]
     HasDependents,
+    /// `create_user` with `only_if_first`: another user was created first, so this is no
+    /// longer the bootstrap case.
+    #[error("another user was created first")]
+    NotFirstUser,
     /// Any other constraint.
     #[error("the change conflicts with the current state")]
     Other,
@@ -68,3 +76,120 @@ pub enum Conflict {
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The unique constraints whose violation is a typed conflict: the constraint name (as
+/// PostgreSQL reports it), the `table.column` SQLite names in its message instead, and the
+/// conflict.
+const UNIQUE_CONSTRAINTS: [(&str, &str, Conflict); 3] = [
+    (
+        "organizations_name_key",
+        "organizations.name",
+        Conflict::OrganizationName,
+    ),
+    ("users_username_key", "users.username", Conflict::Username),
+    ("users_email_key", "users.email", Conflict::Email),
+];
+
+/// Turns a driver error into a [`StoreError`]; the one place where that happens.
+///
+/// * A unique violation becomes the [`Conflict`] for the constraint: by its name where the
+///   driver reports one (PostgreSQL), else by the `table.column` list of SQLite's message
+///   (`UNIQUE constraint failed: users.email`) — SQLite reports nothing else, and the message
+///   is only matched against our own schema's column names, never shown.
+/// * A foreign-key violation becomes `on_foreign_key`: the caller knows which reference its
+///   statement can break (SQLite does not say).
+/// * Connection, pool, I/O, lock-timeout and overload failures become
+///   [`StoreError::Unavailable`]; anything else [`StoreError::Internal`]. Both are logged with
+///   the driver's text, which never reaches the caller.
+pub(crate) fn from_sqlx(error: sqlx::Error, on_foreign_key: StoreError) -> StoreError {
+    use sqlx::error::ErrorKind;
+    match &error {
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => StoreError::Conflict(unique_conflict(db.as_ref())),
+            ErrorKind::ForeignKeyViolation => on_foreign_key,
+            _ if is_sqlite_restrict(db.as_ref()) => on_foreign_key,
+            ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
+                tracing::warn!(%error, "a constraint the store validates was violated");
+                StoreError::Conflict(Conflict::Other)
+            }
+            _ if is_transient(db.as_ref()) => {
+                tracing::warn!(%error, "database unavailable");
+                StoreError::Unavailable
+            }
+            _ => {
+                tracing::error!(%error, "database error");
+                StoreError::Internal
+            }
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => {
+            tracing::warn!(%error, "database unavailable");
+            StoreError::Unavailable
+        }
+        _ => {
+            tracing::error!(%error, "database error");
+            StoreError::Internal
+        }
+    }
+}
+
+/// [`from_sqlx`] for statements that cannot break a foreign key.
+pub(crate) fn db(error: sqlx::Error) -> StoreError {
+    from_sqlx(error, StoreError::Conflict(Conflict::Other))
+}
+
+fn unique_conflict(db: &dyn sqlx::error::DatabaseError) -> Conflict {
+    if let Some(constraint) = db.constraint() {
+        return UNIQUE_CONSTRAINTS
+            .iter()
+            .find(|(name, _, _)| *name == constraint)
+            .map_or(Conflict::Other, |(_, _, conflict)| *conflict);
+    }
+    // SQLite: "UNIQUE constraint failed: users.email" (columns separated by ", ").
+    let message = db.message();
+    let columns = message
+        .split_once("failed: ")
+        .map_or("", |(_, columns)| columns);
+    UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|(_, column, _)| columns.split(", ").any(|c| c == *column))
+        .map_or(Conflict::Other, |(_, _, conflict)| *conflict)
+}
+
+/// SQLite enforces `ON DELETE RESTRICT` with a built-in trigger, so its violation comes as
+/// `SQLITE_CONSTRAINT_TRIGGER` (1811) with the fixed message below, not as a foreign-key error.
+fn is_sqlite_restrict(db: &dyn sqlx::error::DatabaseError) -> bool {
+    const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db.code().as_deref() == Some(SQLITE_CONSTRAINT_TRIGGER)
+        && db.message() == "FOREIGN KEY constraint failed"
+}
+
+/// Whether a database error means "try again later": PostgreSQL connection exceptions (08),
+/// insufficient resources (53), operator intervention (57P0x), serialization failures and
+/// deadlocks (40001, 40P01); SQLite busy, locked, I/O, full and cannot-open.
+fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else { return false };
+    if db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P0")
+            || code == "40001"
+            || code == "40P01";
+    }
+    // SQLite extended result code; the primary code is its low byte.
+    const BUSY: i64 = 5;
+    const LOCKED: i64 = 6;
+    const IOERR: i64 = 10;
+    const FULL: i64 = 13;
+    const CANTOPEN: i64 = 14;
+    code.parse::<i64>()
+        .is_ok_and(|code| matches!(code & 0xff, BUSY | LOCKED | IOERR | FULL | CANTOPEN))
+}

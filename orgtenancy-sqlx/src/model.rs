@@ -123,7 +123,10 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Page { skip: 0, limit: 100 }
+        Page {
+            skip: 0,
+            limit: 100,
+        }
     }
 }
 
@@ -139,7 +142,10 @@ pub struct Actor {
 impl Actor {
     /// The actor for `user`.
     pub fn user(user: &User) -> Actor {
-        Actor { user_id: Some(user.id), username: Some(user.username.clone()) }
+        Actor {
+            user_id: Some(user.id),
+            username: Some(user.username.clone()),
+        }
     }
 }
 

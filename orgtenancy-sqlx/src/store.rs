@@ -45,7 +45,9 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- membership ---------------------------------------------------------------------
 
-    /// Puts `user` into `org` (`org_add_user`); returns the updated user.
+    /// Puts `user` into `org` (`org_add_user`); returns the updated user. `NotFound(User)`
+    /// when the user does not exist, else `Conflict::MissingOrganization` when the
+    /// organization does not (enforced by the foreign key, also against a concurrent delete).
     async fn add_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
 
     /// Takes `user` out of `org` (`org_remove_user`); `NotFound(User)` when it is not a member.
@@ -61,9 +63,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates a user (`user_create`). Duplicates: `Conflict::Username` / `Conflict::Email`.
     /// When `only_if_first` is true, the insert happens only if no user exists, atomically
-    /// (two racing bootstrap requests cannot both succeed).
-    async fn create_user(&self, actor: &Actor, new: NewUser, only_if_first: bool)
-    -> StoreResult<User>;
+    /// (two racing bootstrap requests cannot both succeed); the loser gets
+    /// `Conflict::NotFirstUser`. An organization that does not exist:
+    /// `Conflict::MissingOrganization`.
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        new: NewUser,
+        only_if_first: bool,
+    ) -> StoreResult<User>;
 
     /// One user by id.
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
@@ -75,19 +83,22 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, page: Page) -> StoreResult<Vec<User>>;
 
     /// Changes fields of a user (`user_update`). A new password hash also moves
-    /// `tokens_valid_after` to now.
+    /// `tokens_valid_after` to now. A duplicate email: `Conflict::Email`; an organization that
+    /// does not exist: `Conflict::MissingOrganization`.
     async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> StoreResult<User>;
 
-    /// Deletes a user and its refresh tokens (`user_delete`).
+    /// Deletes a user and its refresh tokens (`user_delete`). `Conflict::HasDependents` when
+    /// an application table still references the user with `ON DELETE RESTRICT`.
     async fn delete_user(&self, actor: &Actor, id: UserId) -> StoreResult<()>;
 
     /// Rejects every token of `user` issued before now (sign out everywhere) and deletes
-    /// its refresh tokens.
+    /// its refresh tokens. Returns the new cut-off (not audited; `updated_at` unchanged).
     async fn invalidate_tokens(&self, user: UserId) -> StoreResult<DateTime<Utc>>;
 
     // ---- tokens -------------------------------------------------------------------------
 
-    /// Stores the hash of a new refresh token.
+    /// Stores the hash of a new refresh token (and drops the user's expired ones).
+    /// `NotFound(User)` when the user does not exist; a hash already stored: `Conflict::Other`.
     async fn insert_refresh_token(
         &self,
         user: UserId,

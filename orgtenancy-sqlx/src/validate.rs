@@ -1,0 +1,86 @@
+//! Checks of input before it reaches the database (the schema repeats the length limits).
+
+use crate::{Page, StoreError, StoreResult};
+
+/// The longest organization name, in characters (after trimming).
+pub const MAX_ORGANIZATION_NAME: usize = 255;
+/// The longest organization description, in characters.
+pub const MAX_DESCRIPTION: usize = 4096;
+/// The longest username and email, in characters.
+pub const MAX_USERNAME: usize = 255;
+/// The largest page.
+pub const MAX_PAGE: u32 = 1000;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// The organization name to store: trimmed, 1–255 characters.
+pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_ORGANIZATION_NAME {
+        return Err(invalid(
+            "name",
+            format!("must be at most {MAX_ORGANIZATION_NAME} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub(crate) fn description(description: Option<&str>) -> StoreResult<()> {
+    match description {
+        Some(text) if text.chars().count() > MAX_DESCRIPTION => Err(invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A username or email: not blank, at most 255 characters. Stored as given.
+pub(crate) fn identifier(field: &'static str, value: &str) -> StoreResult<()> {
+    if value.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_USERNAME {
+        return Err(invalid(
+            field,
+            format!("must be at most {MAX_USERNAME} characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn password_hash(hash: &str) -> StoreResult<()> {
+    if hash.is_empty() {
+        return Err(invalid("password", "must not be empty"));
+    }
+    Ok(())
+}
+
+pub(crate) fn not_empty(field: &'static str, value: &str) -> StoreResult<()> {
+    if value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+/// `(limit, offset)` for SQL.
+pub(crate) fn page(page: Page) -> StoreResult<(i64, i64)> {
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let Ok(skip) = i64::try_from(page.skip) else {
+        return Err(invalid("skip", "is too large"));
+    };
+    Ok((i64::from(page.limit), skip))
+}

@@ -1,0 +1,56 @@
+//! Integration tests of orgtenancy-sqlx, as one test binary.
+//!
+//! Every test body takes a `&SqlStore` and runs twice: on a fresh SQLite file (always) and on
+//! a fresh schema of the PostgreSQL database named by `ORGTENANCY_TEST_POSTGRES_URL` (when it
+//! is set; unreachable then fails the test). [`on_both_backends!`] generates the two test
+//! functions, `<module>::sqlite::<name>` and `<module>::postgres::<name>`.
+//!
+//! * [`organizations`], [`users`], [`tokens`], [`audit`], [`connect`]: every store method,
+//!   its results and its typed errors.
+//! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
+//! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
+//! * [`model`]: random operation sequences checked against an in-memory model.
+//! * [`password`]: argon2id hashing.
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test on any unexpected error"
+)]
+
+/// Generates a SQLite and a PostgreSQL test for each `async fn name(store: &SqlStore)` of the
+/// calling module.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        /// The module's tests on SQLite.
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::on_sqlite(super::$name).await;
+                }
+            )*
+        }
+
+        /// The module's tests on PostgreSQL (when `ORGTENANCY_TEST_POSTGRES_URL` is set).
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+mod audit;
+mod concurrency;
+mod connect;
+mod model;
+mod organizations;
+mod password;
+mod scopes;
+mod support;
+mod tokens;
+mod users;
