@@ -1,0 +1,160 @@
+//! The state every API struct holds: the store, the engine's policy, the token keys, and
+//! the authentication of a request (the user re-read from the store every time).
+
+use std::sync::Arc;
+
+use orgtenancy_core::{OrgId, Policy, Principal, Role, UserId};
+use orgtenancy_sqlx::{Actor, Entity, Page, Store, StoreError, User};
+use poem_openapi::{SecurityScheme, auth::Bearer};
+
+use crate::{
+    error::{self, ApiError},
+    throttle::LoginThrottle,
+    tokens::{Claims, TokenError, Tokens, issued_before},
+};
+
+/// OAuth2 password flow: get a token at `POST /api/v1/auth/token`, then send it as
+/// `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "OAuth2PasswordBearer",
+    ty = "oauth2",
+    flows(password(token_url = "/api/v1/auth/token"))
+)]
+pub(crate) struct BearerToken(Bearer);
+
+/// A bearer token if one is sent; operations that also serve anonymous callers take this.
+#[derive(SecurityScheme)]
+pub(crate) enum OptionalToken {
+    /// A bearer token was sent (it must be valid).
+    Token(BearerToken),
+    /// No `Authorization: Bearer` header.
+    #[oai(fallback)]
+    Anonymous,
+}
+
+/// The shared state of the API structs.
+pub(crate) struct Context {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) policy: Policy,
+    pub(crate) tokens: Tokens,
+    pub(crate) throttle: LoginThrottle,
+}
+
+/// An authenticated caller: the user as stored now, and the token it presented.
+pub(crate) struct Caller {
+    pub(crate) user: User,
+    pub(crate) claims: Claims,
+}
+
+impl Caller {
+    /// The engine's facts about the caller.
+    pub(crate) fn principal(&self) -> Principal {
+        self.user.principal()
+    }
+
+    /// The caller as the audit log records it.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::user(&self.user)
+    }
+}
+
+/// A user an act is about, or the id of one that does not exist.
+pub(crate) enum Target {
+    Found(User),
+    Missing(UserId),
+}
+
+impl Target {
+    /// The engine's facts about the target. A missing user is described as a plain user in
+    /// no organization, so the engine decides exactly as for a stranger: a caller who may
+    /// act on any user (a superuser) then gets 404, anyone else the engine's 403. Whether an
+    /// id exists is never revealed to a caller who could not act on it.
+    pub(crate) fn facts(&self) -> Principal {
+        match self {
+            Target::Found(user) => user.principal(),
+            Target::Missing(id) => Principal::new(*id, Role::User, None),
+        }
+    }
+
+    /// The user, or 404 for a missing one (to call once the engine has allowed the act).
+    pub(crate) fn found(self) -> Result<User, ApiError> {
+        match self {
+            Target::Found(user) => Ok(user),
+            Target::Missing(_) => Err(error::not_found(Entity::User)),
+        }
+    }
+}
+
+impl Context {
+    /// The caller behind a bearer token: 401 unless the token is well signed, unexpired and
+    /// not revoked, and its user still exists, is active and has not invalidated its tokens
+    /// (password change, sign-out everywhere) since the token was issued.
+    pub(crate) async fn authenticate(&self, token: &BearerToken) -> Result<Caller, ApiError> {
+        let claims = self
+            .tokens
+            .verify_access(&token.0.token)
+            .map_err(|error| match error {
+                TokenError::Expired => ApiError::unauthorized("the token has expired"),
+                TokenError::Invalid => ApiError::unauthorized("could not validate credentials"),
+            })?;
+        if self.store.is_access_token_revoked(&claims.jti).await? {
+            return Err(ApiError::unauthorized("the token has been revoked"));
+        }
+        let user = match self.store.get_user(UserId(claims.id)).await {
+            Ok(user) => user,
+            Err(StoreError::NotFound(_)) => {
+                return Err(ApiError::unauthorized("could not validate credentials"));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if user.username != claims.sub {
+            return Err(ApiError::unauthorized("could not validate credentials"));
+        }
+        if !user.is_active {
+            return Err(ApiError::unauthorized("the account is inactive"));
+        }
+        if issued_before(claims.iat_us, user.tokens_valid_after) {
+            return Err(ApiError::unauthorized(
+                "the token has been invalidated; sign in again",
+            ));
+        }
+        Ok(Caller { user, claims })
+    }
+
+    /// The caller if a token was sent (an invalid one is still 401), else `None`.
+    pub(crate) async fn authenticate_optional(
+        &self,
+        token: &OptionalToken,
+    ) -> Result<Option<Caller>, ApiError> {
+        match token {
+            OptionalToken::Token(token) => self.authenticate(token).await.map(Some),
+            OptionalToken::Anonymous => Ok(None),
+        }
+    }
+
+    /// 404 unless organization `id` exists (for acts the engine has allowed).
+    pub(crate) async fn require_organization(&self, id: OrgId) -> Result<(), ApiError> {
+        self.store.get_organization(id).await?;
+        Ok(())
+    }
+
+    /// The user with `id`, or [`Target::Missing`].
+    pub(crate) async fn target(&self, id: UserId) -> Result<Target, ApiError> {
+        match self.store.get_user(id).await {
+            Ok(user) => Ok(Target::Found(user)),
+            Err(StoreError::NotFound(_)) => Ok(Target::Missing(id)),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// A page from the `skip` and `limit` query parameters (already validated by the operation).
+pub(crate) fn page(skip: u64, limit: u32) -> Page {
+    Page { skip, limit }
+}
+
+/// Default page size.
+pub(crate) fn default_limit() -> u32 {
+    100
+}

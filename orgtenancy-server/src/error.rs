@@ -1,0 +1,279 @@
+//! Errors as clients see them: a status and `{"detail": "..."}`, nothing else.
+//!
+//! Two places produce them. Handlers return [`ApiError`] (documented in the OpenAPI
+//! document); [`StoreError`]s become `ApiError`s in the one `From` impl below. Everything
+//! else poem or poem-openapi fails with (unknown route, wrong method, unparsable parameter,
+//! wrong content type, missing token) is rewritten by `json_errors`, the outermost
+//! middleware, so no response ever carries poem's plain-text errors.
+
+use orgtenancy_core::{Decision, Reason};
+use orgtenancy_sqlx::{Entity, StoreError};
+use poem::{
+    Endpoint, IntoResponse, Request, Response,
+    http::{StatusCode, header},
+};
+use poem_openapi::{
+    ApiResponse, Object,
+    error::{ParseParamError, ParsePathError},
+    payload::Json,
+};
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub detail: String,
+}
+
+/// How long a client should wait before retrying when the database is unavailable, in seconds.
+const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// The value of `WWW-Authenticate` on every 401.
+pub(crate) const BEARER_CHALLENGE: &str = "Bearer";
+
+/// Every error an operation can answer with.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is malformed (for example, its JSON does not parse).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid credentials were presented.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// The caller may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// The thing asked for does not exist.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The change conflicts with the current state (a duplicate, a non-empty organization).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The request body is larger than the server accepts.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The request body has a content type the operation does not accept.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// A field fails validation.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Too many failed logins; retry later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// An unexpected server-side failure (details are only logged).
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// The database is unavailable; retry later.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+fn body(detail: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        detail: detail.into(),
+    })
+}
+
+impl ApiError {
+    /// 400.
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::BadRequest(body(detail))
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError::Unauthorized(body(detail), BEARER_CHALLENGE.to_owned())
+    }
+
+    /// 403.
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError::Forbidden(body(detail))
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError::NotFound(body(detail))
+    }
+
+    /// 409.
+    pub fn conflict(detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict(body(detail))
+    }
+
+    /// 422.
+    pub fn unprocessable(detail: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable(body(detail))
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_seconds: u64) -> ApiError {
+        ApiError::TooManyRequests(body(detail), retry_after_seconds)
+    }
+
+    /// 500; the cause is logged here and never shown to the client.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(%cause, "internal error");
+        ApiError::Internal(body("internal server error"))
+    }
+
+    /// 503 with `Retry-After`.
+    pub fn unavailable() -> ApiError {
+        ApiError::Unavailable(
+            body("the service is temporarily unavailable"),
+            RETRY_AFTER_SECONDS,
+        )
+    }
+
+    /// The error for a denied [`Decision`]: 401 when the engine says authentication is
+    /// missing, 403 otherwise. The reason is logged, and given to the client as the detail.
+    pub fn denied(decision: Decision) -> ApiError {
+        tracing::info!(reason = ?decision.reason, "request denied");
+        match decision.reason {
+            Reason::Anonymous => ApiError::unauthorized(decision.reason.describe()),
+            reason => ApiError::forbidden(reason.describe()),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The detail text.
+    pub fn detail(&self) -> &str {
+        match self {
+            ApiError::BadRequest(b)
+            | ApiError::Unauthorized(b, _)
+            | ApiError::Forbidden(b)
+            | ApiError::NotFound(b)
+            | ApiError::Conflict(b)
+            | ApiError::PayloadTooLarge(b)
+            | ApiError::UnsupportedMediaType(b)
+            | ApiError::Unprocessable(b)
+            | ApiError::TooManyRequests(b, _)
+            | ApiError::Internal(b)
+            | ApiError::Unavailable(b, _) => &b.0.detail,
+        }
+    }
+
+    /// The error for `status`, for failures that come from poem itself; `Err(detail)` for a
+    /// status with no variant (405, 406, 411, ...), which `json_errors` keeps as it is.
+    fn for_status(status: StatusCode, detail: String) -> Result<ApiError, String> {
+        Ok(match status {
+            StatusCode::BAD_REQUEST => ApiError::bad_request(detail),
+            StatusCode::UNAUTHORIZED => ApiError::unauthorized(detail),
+            StatusCode::FORBIDDEN => ApiError::forbidden(detail),
+            StatusCode::NOT_FOUND => ApiError::not_found(detail),
+            StatusCode::CONFLICT => ApiError::conflict(detail),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body(detail)),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body(detail)),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable(detail),
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::unavailable(),
+            status if status.is_server_error() => ApiError::Internal(body(detail)),
+            _ => return Err(detail),
+        })
+    }
+}
+
+/// The single mapping of storage errors to HTTP: not found 404, conflict 409, invalid 422,
+/// unavailable 503 (with `Retry-After`). Store messages never contain SQL or driver text.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound(entity) => ApiError::not_found(format!("{entity} not found")),
+            StoreError::Conflict(conflict) => ApiError::conflict(conflict.to_string()),
+            StoreError::Invalid { field, message } => {
+                ApiError::unprocessable(format!("invalid {field}: {message}"))
+            }
+            StoreError::Unavailable => ApiError::unavailable(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// A "not found" for `entity`, worded like the store's.
+pub(crate) fn not_found(entity: Entity) -> ApiError {
+    ApiError::from(StoreError::NotFound(entity))
+}
+
+/// The response for any error poem or a handler produced, always JSON.
+fn error_response(error: poem::Error) -> Response {
+    if error.is_from_response() {
+        // An `ApiError` (or another `ApiResponse`) turned into a `poem::Error`: already JSON.
+        return error.into_response();
+    }
+    let (status, detail) = classify(&error);
+    match ApiError::for_status(status, detail) {
+        Ok(error) => error.into_response(),
+        Err(detail) => plain_json(status, &detail),
+    }
+}
+
+/// The status and detail for an error that did not come from a handler. Unparsable path and
+/// query parameters are field validation failures (422), as in the documented API.
+fn classify(error: &poem::Error) -> (StatusCode, String) {
+    if error.is::<ParsePathError>() || error.is::<ParseParamError>() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, error.to_string());
+    }
+    let status = error.status();
+    let detail = match status {
+        _ if status.is_server_error() => {
+            tracing::error!(error = %error, "internal error");
+            "internal server error".to_owned()
+        }
+        StatusCode::NOT_FOUND => "not found".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed".to_owned(),
+        StatusCode::UNAUTHORIZED => "not authenticated".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "request body too large".to_owned(),
+        _ => error.to_string(),
+    };
+    (status, detail)
+}
+
+fn plain_json(status: StatusCode, detail: &str) -> Response {
+    let text = serde_json::json!({ "detail": detail }).to_string();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(text)
+}
+
+/// Outermost middleware: turns every error (and every non-JSON error response) into the
+/// `{"detail": ...}` shape with the right status; poem's own 404 and 405 included.
+pub(crate) async fn json_errors<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+    match next.call(request).await {
+        Ok(output) => {
+            let response = output.into_response();
+            let status = response.status();
+            if status.is_client_error() || status.is_server_error() {
+                if is_json(&response) {
+                    return Ok(response);
+                }
+                return Ok(error_response(poem::Error::from_status(status)));
+            }
+            Ok(response)
+        }
+        Err(error) => Ok(error_response(error)),
+    }
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"))
+}

@@ -1,0 +1,208 @@
+//! # orgtenancy-server
+//!
+//! The reference HTTP server of orgtenancy, on poem + poem-openapi: the organizations,
+//! users, authentication and audit-log API of SPEC §4–§7, as a library that builds one poem
+//! endpoint, and a thin `orgtenancy-server` binary that configures and serves it.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use orgtenancy_server::{ServerConfig, app};
+//!
+//! # async fn run(store: Arc<dyn orgtenancy_sqlx::Store>) -> Result<(), Box<dyn std::error::Error>> {
+//! let api = app(store, ServerConfig::default()).await?;
+//! // Serve it alone, or mount it inside an application's own route:
+//! let route = poem::Route::new().nest("/", api);
+//! poem::Server::new(poem::listener::TcpListener::bind("127.0.0.1:8000")).run(route).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Architecture
+//!
+//! A request flows through four layers, each in its own module:
+//!
+//! 1. **Middleware** ([`app`]): JSON errors outermost ([`error`]), trailing-slash
+//!    normalisation (collection paths answer with and without the slash, no redirects), a
+//!    request-body size limit ([`payload`]), request tracing.
+//! 2. **Operations** (`auth`, `users`, `organizations`, `audit`): one `#[OpenApi]` struct per
+//!    area, holding the shared `Context` in a field. Each handler is thin: authenticate (the
+//!    user is re-read from the store on every request), ask `orgtenancy-core` for a
+//!    `Decision`, call the `Store`, map the result. No handler decides a permission itself:
+//!    every allow and deny comes from [`orgtenancy_core::Policy`].
+//! 3. **Errors** ([`error`]): one `From<StoreError>` maps storage errors to statuses; one
+//!    middleware turns every other failure (poem's 404/405, parse errors, missing tokens)
+//!    into `{"detail": ...}`.
+//! 4. **Storage**: only through the [`orgtenancy_sqlx::Store`] trait; this crate has no SQL.
+//!
+//! The five capability flags of the PKI server live in [`capabilities`]; tokens (HS256 JWTs
+//! and hashed, rotating refresh tokens) in a private `tokens` module.
+
+mod audit;
+mod auth;
+pub mod capabilities;
+mod config;
+mod context;
+pub mod error;
+mod organizations;
+mod passwords;
+pub mod payload;
+mod schema;
+pub mod text;
+mod throttle;
+mod tokens;
+mod users;
+mod validate;
+
+use std::sync::Arc;
+
+use orgtenancy_sqlx::{Store, StoreError};
+use poem::{
+    EndpointExt, IntoResponse, Response, Route,
+    endpoint::BoxEndpoint,
+    get, handler,
+    middleware::{NormalizePath, Tracing, TrailingSlash},
+};
+use poem_openapi::{OpenApiService, Tags, payload::Json};
+
+pub use config::ServerConfig;
+pub use schema::{
+    AuditEntryOut, Health, LogoutRequest, OrganizationCreate, OrganizationOut, OrganizationUpdate,
+    RefreshRequest, RoleName, ServiceInfo, TokenForm, TokenOut, UserCreate, UserOut, UserUpdate,
+};
+
+use crate::{
+    audit::AuditApi, auth::AuthApi, context::Context, organizations::OrganizationsApi,
+    payload::BodyLimit, throttle::LoginThrottle, tokens::Tokens, users::UsersApi,
+};
+
+/// The name `GET /` reports.
+pub const SERVICE_NAME: &str = "orgtenancy-server";
+/// The version `GET /` and the OpenAPI document report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The name under which the generated JWT signing key is kept in the store.
+pub const SIGNING_KEY_SECRET: &str = "jwt_signing_key";
+/// The shortest signing key accepted, in bytes.
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+/// Where the API is served.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The endpoint [`app`] builds.
+pub type App = BoxEndpoint<'static, Response>;
+
+/// Why the API could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// Reading or storing the signing key failed.
+    #[error("cannot load the signing key: {0}")]
+    Store(#[from] StoreError),
+    /// The operating system's random number generator failed.
+    #[error("cannot generate a signing key: {0}")]
+    Random(String),
+    /// The signing key cannot be used.
+    #[error("cannot use the signing key: {0}")]
+    Key(String),
+    /// A configured signing key is too short.
+    #[error("the signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes long")]
+    WeakSigningKey,
+}
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Log in, refresh, log out.
+    Auth,
+    /// User accounts.
+    Users,
+    /// Organizations (tenants) and their membership.
+    Organizations,
+    /// The audit log.
+    Audit,
+}
+
+/// Builds the whole API over `store`: the operations under `/api/v1`, the OpenAPI document
+/// at `/api/v1/openapi.json`, interactive docs at `/docs`, `/healthz` and `/`.
+///
+/// With no signing key configured, the key stored in the database is used, generated with
+/// the OS's CSPRNG on first start ([`SIGNING_KEY_SECRET`]).
+pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, AppError> {
+    let key = match config.signing_key.clone() {
+        Some(key) if key.len() < MIN_SIGNING_KEY_BYTES => return Err(AppError::WeakSigningKey),
+        Some(key) => key,
+        None => {
+            let candidate =
+                tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
+            store
+                .get_or_create_secret(SIGNING_KEY_SECRET, candidate)
+                .await?
+        }
+    };
+    let ctx = Arc::new(Context {
+        store: Arc::clone(&store),
+        policy: config.policy,
+        tokens: Tokens::new(&key, config.access_token_ttl, config.refresh_token_ttl)
+            .map_err(|error| AppError::Key(error.to_string()))?,
+        throttle: LoginThrottle::new(config.max_login_failures, config.login_failure_window),
+    });
+    let apis = (
+        AuthApi {
+            ctx: Arc::clone(&ctx),
+        },
+        UsersApi {
+            ctx: Arc::clone(&ctx),
+        },
+        OrganizationsApi {
+            ctx: Arc::clone(&ctx),
+        },
+        AuditApi { ctx },
+    );
+    let api = OpenApiService::new(apis, "orgtenancy", VERSION)
+        .description(
+            "Multi-tenant organizations, users and audit log of the orgtenancy reference server.",
+        )
+        .server(API_PREFIX);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let health_store = Arc::clone(&store);
+    let route = Route::new()
+        .at(format!("{API_PREFIX}/openapi.json"), spec)
+        .nest(API_PREFIX, api)
+        .nest("/docs", docs)
+        .at(
+            "/healthz",
+            get(poem::endpoint::make(move |_| {
+                health(Arc::clone(&health_store))
+            })),
+        )
+        .at("/", get(root));
+    let limit = BodyLimit {
+        max_bytes: config.max_body_bytes,
+    };
+    Ok(route
+        .around(move |next, request| limit.apply(next, request))
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .around(error::json_errors)
+        .with(Tracing)
+        .map_to_response()
+        .boxed())
+}
+
+#[handler]
+fn root() -> Json<ServiceInfo> {
+    Json(ServiceInfo {
+        name: SERVICE_NAME.to_owned(),
+        version: VERSION.to_owned(),
+    })
+}
+
+/// 200 `{"status": "ok"}` when the database answers, else 503.
+async fn health(store: Arc<dyn Store>) -> Response {
+    match store.has_no_users().await {
+        Ok(_) => Json(Health {
+            status: "ok".to_owned(),
+        })
+        .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            error::ApiError::unavailable().into_response()
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The JSON shapes of the API, with the documented field names, and their conversions from
+//! the store's rows. The password hash has no field here, so it can never be returned.
+
+use chrono::{DateTime, Utc};
+use orgtenancy_core::Role;
+use orgtenancy_sqlx::{AuditEntry, Organization, User};
+use poem_openapi::{
+    Enum, Object,
+    types::{Email, MaybeUndefined},
+};
+
+use crate::{
+    capabilities::{FlagChanges, Flags},
+    text::Text,
+};
+
+/// Longest organization name, in characters.
+pub(crate) const MAX_NAME_CHARS: usize = 255;
+/// Longest organization description, in characters.
+pub(crate) const MAX_DESCRIPTION_CHARS: usize = 4096;
+
+/// An organization (a tenant).
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Organization")]
+pub struct OrganizationOut {
+    /// Assigned by the server, never reused.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationOut {
+    fn from(org: Organization) -> Self {
+        OrganizationOut {
+            id: org.id.0,
+            name: org.name,
+            description: org.description,
+            created_at: org.created_at,
+            updated_at: org.updated_at,
+        }
+    }
+}
+
+/// The fields of a new organization.
+#[derive(Debug, Clone, Object)]
+pub struct OrganizationCreate {
+    /// Unique, non-empty after trimming, at most 255 characters.
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub name: Text,
+    /// At most 4096 characters.
+    #[oai(validator(max_length = 4096))]
+    pub description: Option<Text>,
+}
+
+/// A change to an organization: absent fields stay as they are; a `null` description clears it.
+#[derive(Debug, Clone, Object)]
+pub struct OrganizationUpdate {
+    /// A new unique name (non-empty after trimming, at most 255 characters).
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub name: Option<Text>,
+    /// A new description (at most 4096 characters), or `null` to clear it.
+    pub description: MaybeUndefined<Text>,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "Role", rename_all = "lowercase")]
+pub enum RoleName {
+    /// Reads inside its own organization; writes need capability flags.
+    User,
+    /// Full access inside its own organization.
+    Admin,
+    /// Everything, in every organization.
+    Superuser,
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Role {
+        match role {
+            RoleName::User => Role::User,
+            RoleName::Admin => Role::Admin,
+            RoleName::Superuser => Role::Superuser,
+        }
+    }
+}
+
+impl From<Role> for RoleName {
+    fn from(role: Role) -> RoleName {
+        match role {
+            Role::User => RoleName::User,
+            Role::Admin => RoleName::Admin,
+            Role::Superuser => RoleName::Superuser,
+        }
+    }
+}
+
+/// A user account (never with its password).
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "User")]
+pub struct UserOut {
+    /// Assigned by the server, never reused.
+    pub id: i64,
+    /// Unique username.
+    pub username: String,
+    /// Unique email address.
+    pub email: String,
+    /// `superuser`, `admin` or `user`.
+    pub role: RoleName,
+    /// Whether the account may sign in and act.
+    pub is_active: bool,
+    /// The user's organization, or `null`.
+    pub organization_id: Option<i64>,
+    /// May create certificate authorities.
+    pub can_create_ca: bool,
+    /// May issue certificates.
+    pub can_create_cert: bool,
+    /// May revoke certificates.
+    pub can_revoke_cert: bool,
+    /// May export private keys.
+    pub can_export_private_key: bool,
+    /// May delete certificate authorities.
+    pub can_delete_ca: bool,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserOut {
+    fn from(user: User) -> Self {
+        let flags = Flags::from_set(user.capabilities);
+        UserOut {
+            id: user.id.0,
+            username: user.username,
+            email: user.email,
+            role: user.role.into(),
+            is_active: user.is_active,
+            organization_id: user.organization_id.map(|org| org.0),
+            can_create_ca: flags.can_create_ca,
+            can_create_cert: flags.can_create_cert,
+            can_revoke_cert: flags.can_revoke_cert,
+            can_export_private_key: flags.can_export_private_key,
+            can_delete_ca: flags.can_delete_ca,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+fn default_role() -> RoleName {
+    RoleName::User
+}
+
+/// The fields of a new user.
+#[derive(Debug, Clone, Object)]
+pub struct UserCreate {
+    /// Unique; 1 to 255 characters, no surrounding whitespace.
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub username: Text,
+    /// Unique, valid email address.
+    pub email: Email,
+    /// At least 8 characters (at most 1024).
+    #[oai(validator(min_length = 8, max_length = 1024))]
+    pub password: Text,
+    /// The role (default `user`).
+    #[oai(default = "default_role")]
+    pub role: RoleName,
+    /// The organization to put the user in, if any.
+    pub organization_id: Option<i64>,
+    /// May create certificate authorities (default false).
+    #[oai(default)]
+    pub can_create_ca: bool,
+    /// May issue certificates (default false).
+    #[oai(default)]
+    pub can_create_cert: bool,
+    /// May revoke certificates (default false).
+    #[oai(default)]
+    pub can_revoke_cert: bool,
+    /// May export private keys (default false).
+    #[oai(default)]
+    pub can_export_private_key: bool,
+    /// May delete certificate authorities (default false).
+    #[oai(default)]
+    pub can_delete_ca: bool,
+}
+
+impl UserCreate {
+    /// The requested flags.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            can_create_ca: self.can_create_ca,
+            can_create_cert: self.can_create_cert,
+            can_revoke_cert: self.can_revoke_cert,
+            can_export_private_key: self.can_export_private_key,
+            can_delete_ca: self.can_delete_ca,
+        }
+    }
+}
+
+/// A change to a user: absent fields stay as they are. `organization_id: null` means
+/// "no organization".
+#[derive(Debug, Clone, Object)]
+pub struct UserUpdate {
+    /// A new unique email address.
+    pub email: Option<Email>,
+    /// A new password (at least 8 characters); signs the user out everywhere.
+    #[oai(validator(min_length = 8, max_length = 1024))]
+    pub password: Option<Text>,
+    /// A new role (superuser only).
+    pub role: Option<RoleName>,
+    /// Activate or deactivate (superuser only).
+    pub is_active: Option<bool>,
+    /// Move to an organization, or `null` for none (superuser only).
+    pub organization_id: MaybeUndefined<i64>,
+    /// May create certificate authorities.
+    pub can_create_ca: Option<bool>,
+    /// May issue certificates.
+    pub can_create_cert: Option<bool>,
+    /// May revoke certificates.
+    pub can_revoke_cert: Option<bool>,
+    /// May export private keys.
+    pub can_export_private_key: Option<bool>,
+    /// May delete certificate authorities.
+    pub can_delete_ca: Option<bool>,
+}
+
+impl UserUpdate {
+    /// The requested flag changes.
+    pub fn flag_changes(&self) -> FlagChanges {
+        FlagChanges {
+            can_create_ca: self.can_create_ca,
+            can_create_cert: self.can_create_cert,
+            can_revoke_cert: self.can_revoke_cert,
+            can_export_private_key: self.can_export_private_key,
+            can_delete_ca: self.can_delete_ca,
+        }
+    }
+}
+
+/// One audit-log entry.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuditLog")]
+pub struct AuditEntryOut {
+    /// Assigned by the server.
+    pub id: i64,
+    /// When it was written (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// What happened, e.g. `org_delete`.
+    pub action: String,
+    /// Who did it, if known.
+    pub user_id: Option<i64>,
+    /// Its username at the time.
+    pub username: Option<String>,
+    /// The organization the entry belongs to.
+    pub organization_id: Option<i64>,
+    /// The kind of thing acted on, e.g. `organization`.
+    pub resource_type: Option<String>,
+    /// Its id.
+    pub resource_id: Option<String>,
+    /// A short human-readable detail.
+    pub detail: Option<String>,
+}
+
+impl From<AuditEntry> for AuditEntryOut {
+    fn from(entry: AuditEntry) -> Self {
+        AuditEntryOut {
+            id: entry.id,
+            created_at: entry.created_at,
+            action: entry.action,
+            user_id: entry.user_id.map(|user| user.0),
+            username: entry.username,
+            organization_id: entry.organization_id.map(|org| org.0),
+            resource_type: entry.resource_type,
+            resource_id: entry.resource_id,
+            detail: entry.detail,
+        }
+    }
+}
+
+/// A pair of tokens.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Token")]
+pub struct TokenOut {
+    /// A JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// An opaque token for `POST /auth/refresh`; single use.
+    pub refresh_token: String,
+}
+
+/// The OAuth2 password-flow form.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct TokenForm {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+    /// `password` when given (OAuth2 clients send it).
+    pub grant_type: Option<String>,
+    /// Ignored.
+    pub scope: Option<String>,
+    /// Ignored.
+    pub client_id: Option<String>,
+    /// Ignored.
+    pub client_secret: Option<String>,
+}
+
+/// A refresh request.
+#[derive(Debug, Clone, Object)]
+pub struct RefreshRequest {
+    /// The refresh token from the last token response.
+    pub refresh_token: Text,
+}
+
+/// A logout request.
+#[derive(Debug, Clone, Object)]
+pub struct LogoutRequest {
+    /// A refresh token to revoke along with the access token.
+    pub refresh_token: Option<Text>,
+}
+
+/// What `GET /` answers.
+#[derive(Debug, Clone, Object)]
+pub struct ServiceInfo {
+    /// The service's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// What `GET /healthz` answers.
+#[derive(Debug, Clone, Object)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}

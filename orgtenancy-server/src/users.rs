@@ -1,0 +1,269 @@
+//! `/users`: accounts, with every allow/deny from [`orgtenancy_core::Policy::authorize_user`].
+
+use std::sync::Arc;
+
+use orgtenancy_core::{CapabilitySet, OrgId, Principal, Role, UserAct, UserChange, UserId};
+use orgtenancy_sqlx::{NewUser, UserPatch};
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+    types::MaybeUndefined,
+};
+
+use crate::{
+    ApiTags,
+    context::{BearerToken, Context, OptionalToken, default_limit, page},
+    error::ApiError,
+    passwords,
+    payload::JsonBody,
+    schema::{UserCreate, UserOut, UserUpdate},
+    validate,
+};
+
+/// The user operations.
+pub(crate) struct UsersApi {
+    pub(crate) ctx: Arc<Context>,
+}
+
+#[derive(ApiResponse)]
+enum CreatedUser {
+    /// The new user.
+    #[oai(status = 201)]
+    Created(Json<UserOut>),
+}
+
+#[derive(ApiResponse)]
+enum OneUser {
+    /// The user.
+    #[oai(status = 200)]
+    Ok(Json<UserOut>),
+}
+
+#[derive(ApiResponse)]
+enum UserList {
+    /// One page of users, by id.
+    #[oai(status = 200)]
+    Ok(Json<Vec<UserOut>>),
+}
+
+#[derive(ApiResponse)]
+enum DeletedUser {
+    /// The user is deleted.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[OpenApi(tag = "ApiTags::Users")]
+impl UsersApi {
+    /// Create a user
+    ///
+    /// The very first user may be created by anyone, with any role (bootstrap). Afterwards
+    /// admins and superusers are created by a superuser; a plain user by a superuser, by an
+    /// admin (into its own organization or none), or anonymously when open registration is
+    /// on. Setting capability flags needs the right to change them on the new user.
+    #[oai(path = "/users", method = "post", operation_id = "create_user")]
+    async fn create(
+        &self,
+        auth: OptionalToken,
+        body: JsonBody<UserCreate>,
+    ) -> Result<CreatedUser, ApiError> {
+        let caller = self.ctx.authenticate_optional(&auth).await?;
+        let body = body.0;
+        validate::username(body.username.as_str())?;
+        let role: Role = body.role.into();
+        let organization = body.organization_id.map(OrgId);
+        let capabilities = body.flags().to_set();
+        let principal = caller.as_ref().map(|caller| caller.principal());
+        let first_user = self.ctx.store.has_no_users().await?;
+        let policy = self.ctx.policy;
+        let act = UserAct::Create {
+            role,
+            organization,
+            first_user,
+        };
+        let decision = policy.authorize_user(principal.as_ref(), act);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        if !first_user && capabilities != CapabilitySet::EMPTY {
+            // Granting flags is a change of the new user's flags: ask the engine about it.
+            let new_user = Principal::new(UserId(0), role, organization);
+            let change = UserChange {
+                capabilities: Some(capabilities),
+                ..UserChange::default()
+            };
+            let grant = UserAct::Update {
+                user: new_user,
+                change,
+            };
+            let decision = policy.authorize_user(principal.as_ref(), grant);
+            if decision.is_denied() {
+                return Err(ApiError::denied(decision));
+            }
+        }
+        if let Some(organization) = organization {
+            self.ctx.require_organization(organization).await?;
+        }
+        let password_hash = passwords::hash(body.password.into_string()).await?;
+        let new = NewUser {
+            username: body.username.into_string(),
+            email: body.email.0,
+            password_hash,
+            role,
+            is_active: true,
+            organization_id: organization,
+            capabilities,
+        };
+        let actor = caller
+            .as_ref()
+            .map(|caller| caller.actor())
+            .unwrap_or_default();
+        let user = self.ctx.store.create_user(&actor, new, first_user).await?;
+        Ok(CreatedUser::Created(Json(user.into())))
+    }
+
+    /// List all users (superuser)
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
+    async fn list(
+        &self,
+        auth: BearerToken,
+        /// Rows to skip.
+        #[oai(default)]
+        skip: Query<u64>,
+        /// Rows to return (1–1000).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+    ) -> Result<UserList, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let decision = self
+            .ctx
+            .policy
+            .authorize_user(Some(&caller.principal()), UserAct::List);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        let users = self.ctx.store.list_users(page(skip.0, limit.0)).await?;
+        Ok(UserList::Ok(Json(
+            users.into_iter().map(UserOut::from).collect(),
+        )))
+    }
+
+    /// The current user
+    #[oai(path = "/users/me", method = "get", operation_id = "read_current_user")]
+    async fn me(&self, auth: BearerToken) -> Result<OneUser, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        Ok(OneUser::Ok(Json(caller.user.into())))
+    }
+
+    /// Read a user
+    ///
+    /// Oneself; a superuser any user; an admin the members of its organization (not
+    /// superusers). Other tenants' users: 403.
+    #[oai(path = "/users/:id", method = "get", operation_id = "read_user")]
+    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneUser, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let target = self.ctx.target(UserId(id.0)).await?;
+        let act = UserAct::View(target.facts());
+        let decision = self
+            .ctx
+            .policy
+            .authorize_user(Some(&caller.principal()), act);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        Ok(OneUser::Ok(Json(target.found()?.into())))
+    }
+
+    /// Change a user
+    ///
+    /// Absent fields stay as they are; `organization_id: null` means no organization. Oneself:
+    /// email and password. An admin of the user's organization: email, password and flags
+    /// (not of superusers). A superuser: everything, except demoting or deactivating itself.
+    /// A new password signs the user out everywhere.
+    #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
+    async fn update(
+        &self,
+        auth: BearerToken,
+        id: Path<i64>,
+        body: JsonBody<UserUpdate>,
+    ) -> Result<OneUser, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let body = body.0;
+        let target = self.ctx.target(UserId(id.0)).await?;
+        let facts = target.facts();
+        let flag_changes = body.flag_changes();
+        let change = UserChange {
+            email: body.email.is_some(),
+            password: body.password.is_some(),
+            capabilities: (!flag_changes.is_empty())
+                .then(|| flag_changes.apply(facts.capabilities)),
+            role: body.role.map(Role::from),
+            active: body.is_active,
+            organization: match body.organization_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
+            },
+        };
+        let act = UserAct::Update {
+            user: facts,
+            change,
+        };
+        let decision = self
+            .ctx
+            .policy
+            .authorize_user(Some(&caller.principal()), act);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        let user = target.found()?;
+        if let Some(Some(organization)) = change.organization {
+            self.ctx.require_organization(organization).await?;
+        }
+        let password_hash = match body.password {
+            Some(password) => Some(passwords::hash(password.into_string()).await?),
+            None => None,
+        };
+        let password_changed = password_hash.is_some();
+        let patch = UserPatch {
+            email: body.email.map(|email| email.0),
+            password_hash,
+            capabilities: change.capabilities,
+            role: change.role,
+            is_active: change.active,
+            organization_id: change.organization,
+        };
+        let updated = self
+            .ctx
+            .store
+            .update_user(&caller.actor(), user.id, patch)
+            .await?;
+        if password_changed {
+            // Refresh tokens issued before the change must not outlive it either.
+            self.ctx.store.invalidate_tokens(user.id).await?;
+        }
+        Ok(OneUser::Ok(Json(updated.into())))
+    }
+
+    /// Delete a user (superuser; not itself)
+    #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
+    async fn delete(&self, auth: BearerToken, id: Path<i64>) -> Result<DeletedUser, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let target = self.ctx.target(UserId(id.0)).await?;
+        let act = UserAct::Delete(target.facts());
+        let decision = self
+            .ctx
+            .policy
+            .authorize_user(Some(&caller.principal()), act);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        let user = target.found()?;
+        self.ctx.store.delete_user(&caller.actor(), user.id).await?;
+        Ok(DeletedUser::NoContent)
+    }
+}

@@ -1,0 +1,40 @@
+//! Integration tests of orgtenancy-server: the whole API through `poem::test::TestClient`,
+//! on SQLite always and on PostgreSQL when `ORGTENANCY_TEST_POSTGRES_URL` is set (each test
+//! in a fresh database or schema), plus an end-to-end walk against the real binary.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test loudly on unexpected input"
+)]
+
+/// Declares, for each async test function `name(Backend)`, a module `name` with a `sqlite`
+/// test and a `postgres` test (which passes trivially when PostgreSQL is not configured).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(crate::support::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(backend) = crate::support::Backend::postgres() {
+                        super::$name(backend).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+mod support;
+
+mod auth;
+mod bad_input;
+mod e2e;
+mod flows;
+mod matrix;
