@@ -14,9 +14,9 @@ use ureq::Agent;
 use crate::support::{Backend, Database, PASSWORD};
 
 /// The running binary; killed if the test fails before stopping it.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -32,7 +32,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts the binary in `dir`; `database_url` `None` uses the default (a SQLite file there).
-fn start(dir: &Path, database_url: Option<&str>) -> Server {
+pub(crate) fn start(dir: &Path, database_url: Option<&str>) -> Server {
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_orgtenancy-server"));
     command
@@ -80,7 +80,7 @@ fn agent() -> Agent {
 /// A blocking client for the walk, with the token once logged in.
 struct Client {
     agent: Agent,
-    base: String,
+    pub(crate) base: String,
     token: Option<String>,
 }
 

@@ -38,3 +38,4 @@ mod bad_input;
 mod e2e;
 mod flows;
 mod matrix;
+mod readme;

@@ -1,0 +1,60 @@
+//! The README's curl walkthrough, run exactly as written against a freshly started binary,
+//! so the documentation cannot drift from the server.
+
+use std::process::Command;
+
+use crate::e2e::start;
+
+/// The shell blocks between the walkthrough markers, in order.
+fn walkthrough_script() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("read README.md");
+    let start = readme
+        .find("<!-- walkthrough:start -->")
+        .expect("start marker");
+    let end = readme.find("<!-- walkthrough:end -->").expect("end marker");
+    let mut script = String::new();
+    let mut in_block = false;
+    for line in readme[start..end].lines() {
+        match (in_block, line.trim_end()) {
+            (false, "```sh") => in_block = true,
+            (true, "```") => in_block = false,
+            (true, code) => {
+                script.push_str(code);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(!in_block, "unterminated code block in the walkthrough");
+    script
+}
+
+#[test]
+fn readme_walkthrough_works_as_written() {
+    let script = walkthrough_script();
+    assert!(script.contains("curl"), "the walkthrough has no commands");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start(dir.path(), None);
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("BASE", &server.base)
+        .output()
+        .expect("run bash");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    for expected in [
+        "alice updates the organization: 403",
+        "delete organization: 204",
+        "\"action\": \"org_delete\"",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in\n{stdout}"
+        );
+    }
+}
