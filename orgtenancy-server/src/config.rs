@@ -11,6 +11,11 @@ pub struct ServerConfig {
     /// under [`crate::SIGNING_KEY_SECRET`], generating and storing one on first start, so
     /// restarts and several processes on one database accept each other's tokens.
     pub signing_key: Option<Vec<u8>>,
+    /// The 32-byte AES-256-GCM key that encrypts CA and certificate private keys at rest.
+    /// `None`: use the key stored in the database under [`crate::KEY_ENCRYPTION_KEY_SECRET`],
+    /// generated on first start (a database dump then holds both; configure the key outside
+    /// the database so a dump alone reveals nothing).
+    pub key_encryption_key: Option<Vec<u8>>,
     /// Lifetime of access tokens (default 15 minutes).
     pub access_token_ttl: Duration,
     /// Lifetime of refresh tokens (default 24 hours).
@@ -31,6 +36,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             signing_key: None,
+            key_encryption_key: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(24 * 60 * 60),
             policy: Policy::DOCUMENTED,
@@ -47,6 +53,10 @@ impl std::fmt::Debug for ServerConfig {
             .field(
                 "signing_key",
                 &self.signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "key_encryption_key",
+                &self.key_encryption_key.as_ref().map(|_| "<redacted>"),
             )
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)

@@ -9,6 +9,7 @@ use poem_openapi::{SecurityScheme, auth::Bearer};
 
 use crate::{
     error::{self, ApiError},
+    pki::keycrypt::KeyCipher,
     throttle::LoginThrottle,
     tokens::{Claims, TokenError, Tokens, issued_before},
 };
@@ -39,6 +40,8 @@ pub(crate) struct Context {
     pub(crate) policy: Policy,
     pub(crate) tokens: Tokens,
     pub(crate) throttle: LoginThrottle,
+    /// Seals and opens private keys at rest.
+    pub(crate) keys: KeyCipher,
 }
 
 /// An authenticated caller: the user as stored now, and the token it presented.

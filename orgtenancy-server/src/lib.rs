@@ -1,7 +1,8 @@
 //! # orgtenancy-server
 //!
 //! The reference HTTP server of orgtenancy, on poem + poem-openapi: the organizations,
-//! users, authentication and audit-log API of SPEC §4–§7, as a library that builds one poem
+//! users, authentication and audit-log API of SPEC §4–§7 and the certificate authorities and
+//! certificates of §9, as a library that builds one poem
 //! endpoint, and a thin `orgtenancy-server` binary that configures and serves it.
 //!
 //! ```no_run
@@ -23,7 +24,7 @@
 //! 1. **Middleware** ([`app`]): JSON errors outermost ([`error`]), trailing-slash
 //!    normalisation (collection paths answer with and without the slash, no redirects), a
 //!    request-body size limit ([`payload`]), request tracing.
-//! 2. **Operations** (`auth`, `users`, `organizations`, `audit`): one `#[OpenApi]` struct per
+//! 2. **Operations** (`auth`, `users`, `organizations`, `audit`, `cas`, `certificates`): one `#[OpenApi]` struct per
 //!    area, holding the shared `Context` in a field. Each handler is thin: authenticate (the
 //!    user is re-read from the store on every request), ask `orgtenancy-core` for a
 //!    `Decision`, call the `Store`, map the result. No handler decides a permission itself:
@@ -33,18 +34,27 @@
 //!    into `{"detail": ...}`.
 //! 4. **Storage**: only through the [`orgtenancy_sqlx::Store`] trait; this crate has no SQL.
 //!
-//! The five capability flags of the PKI server live in [`capabilities`]; tokens (HS256 JWTs
+//! The five capability flags of the PKI server live in [`capabilities`]; X.509 issuing and
+//! the encryption of private keys at rest in [`pki`]. CA and certificate handlers ask the
+//! engine with the row's `organization_id` and `created_by_user_id`; creating asks about the
+//! *target context* (the caller's organization, no creator), so the creator rule never
+//! grants creation; adoption (`PATCH /cas/{id}`) asks about an organization-less resource
+//! nobody created, which only a superuser may write (rule 1). Tokens (HS256 JWTs
 //! and hashed, rotating refresh tokens) in a private `tokens` module.
 
 mod audit;
 mod auth;
 pub mod capabilities;
+mod cas;
+mod certificates;
 mod config;
 mod context;
 pub mod error;
 mod organizations;
 mod passwords;
 pub mod payload;
+pub mod pki;
+mod resources;
 mod schema;
 pub mod text;
 mod throttle;
@@ -64,14 +74,19 @@ use poem::{
 use poem_openapi::{OpenApiService, Tags, payload::Json};
 
 pub use config::ServerConfig;
+pub use resources::{
+    CaAssign, CaCreate, CaOut, CertCreate, CertOut, CertificateTypeName, KeyTypeName,
+    RevokeRequest, StatusName,
+};
 pub use schema::{
     AuditEntryOut, Health, LogoutRequest, OrganizationCreate, OrganizationOut, OrganizationUpdate,
     RefreshRequest, RoleName, ServiceInfo, TokenForm, TokenOut, UserCreate, UserOut, UserUpdate,
 };
 
 use crate::{
-    audit::AuditApi, auth::AuthApi, context::Context, organizations::OrganizationsApi,
-    payload::BodyLimit, throttle::LoginThrottle, tokens::Tokens, users::UsersApi,
+    audit::AuditApi, auth::AuthApi, cas::CasApi, certificates::CertificatesApi, context::Context,
+    organizations::OrganizationsApi, payload::BodyLimit, pki::keycrypt::KeyCipher,
+    throttle::LoginThrottle, tokens::Tokens, users::UsersApi,
 };
 
 /// The name `GET /` reports.
@@ -82,6 +97,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const SIGNING_KEY_SECRET: &str = "jwt_signing_key";
 /// The shortest signing key accepted, in bytes.
 pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+/// The name under which the generated key-encryption key (private keys at rest) is kept.
+pub const KEY_ENCRYPTION_KEY_SECRET: &str = "key_encryption_key";
 /// Where the API is served.
 pub const API_PREFIX: &str = "/api/v1";
 
@@ -101,6 +118,9 @@ pub enum AppError {
     /// The signing key cannot be used.
     #[error("cannot use the signing key: {0}")]
     Key(String),
+    /// The key-encryption key is not 32 bytes.
+    #[error("the key-encryption key must be exactly 32 bytes")]
+    BadKeyEncryptionKey,
     /// A configured signing key is too short.
     #[error("the signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes long")]
     WeakSigningKey,
@@ -116,6 +136,10 @@ enum ApiTags {
     Organizations,
     /// The audit log.
     Audit,
+    /// Certificate authorities (the reference server's resources).
+    CertificateAuthorities,
+    /// Certificates issued by the certificate authorities.
+    Certificates,
 }
 
 /// Builds the whole API over `store`: the operations under `/api/v1`, the OpenAPI document
@@ -135,7 +159,19 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
                 .await?
         }
     };
+    let key_encryption_key = match config.key_encryption_key.clone() {
+        Some(key) => key,
+        None => {
+            let candidate =
+                tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
+            store
+                .get_or_create_secret(KEY_ENCRYPTION_KEY_SECRET, candidate)
+                .await?
+        }
+    };
+    let keys = KeyCipher::new(&key_encryption_key).map_err(|_| AppError::BadKeyEncryptionKey)?;
     let ctx = Arc::new(Context {
+        keys,
         store: Arc::clone(&store),
         policy: config.policy,
         tokens: Tokens::new(&key, config.access_token_ttl, config.refresh_token_ttl)
@@ -152,7 +188,13 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         OrganizationsApi {
             ctx: Arc::clone(&ctx),
         },
-        AuditApi { ctx },
+        AuditApi {
+            ctx: Arc::clone(&ctx),
+        },
+        CasApi {
+            ctx: Arc::clone(&ctx),
+        },
+        CertificatesApi { ctx },
     );
     let api = OpenApiService::new(apis, "orgtenancy", VERSION)
         .description(

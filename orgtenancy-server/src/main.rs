@@ -35,6 +35,12 @@ struct Cli {
     #[arg(long, env = "ORGTENANCY_SIGNING_KEY", hide_env_values = true)]
     signing_key: Option<String>,
 
+    /// AES-256 key that encrypts CA and certificate private keys at rest: 32 bytes as base64
+    /// or hex. Default: a random key generated on first start and kept in the database.
+    #[arg(long, env = "ORGTENANCY_KEY_ENCRYPTION_KEY", hide_env_values = true,
+          value_parser = parse_key_encryption_key)]
+    key_encryption_key: Option<KeyEncryptionKey>,
+
     /// Lifetime of access tokens, in minutes.
     #[arg(long, env = "ORGTENANCY_ACCESS_TOKEN_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(1..=525_600))]
@@ -67,6 +73,22 @@ struct Cli {
     log_format: LogFormat,
 }
 
+/// A parsed `--key-encryption-key` (a newtype: clap treats a bare `Vec` as many values).
+#[derive(Clone)]
+struct KeyEncryptionKey(Vec<u8>);
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey(<redacted>)")
+    }
+}
+
+fn parse_key_encryption_key(text: &str) -> Result<KeyEncryptionKey, String> {
+    orgtenancy_server::pki::keycrypt::parse_key(text)
+        .map(KeyEncryptionKey)
+        .map_err(|error| error.to_string())
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
     /// Human-readable lines.
@@ -84,6 +106,7 @@ impl Cli {
         };
         ServerConfig {
             signing_key: self.signing_key.as_ref().map(|key| key.as_bytes().to_vec()),
+            key_encryption_key: self.key_encryption_key.as_ref().map(|key| key.0.clone()),
             access_token_ttl: Duration::from_secs(self.access_token_minutes.saturating_mul(60)),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_hours.saturating_mul(3600)),
             policy: Policy {

@@ -39,6 +39,12 @@ pub enum Entity {
     /// A refresh token.
     #[error("refresh token")]
     RefreshToken,
+    /// A certificate authority (reference server resource).
+    #[error("certificate authority")]
+    CertificateAuthority,
+    /// A certificate (reference server resource).
+    #[error("certificate")]
+    Certificate,
     /// Any other row an application stores.
     #[error("resource")]
     Resource,
@@ -65,6 +71,9 @@ pub enum Conflict {
     /// The row still has dependent rows (application resources).
     #[error("the resource still has dependent resources")]
     HasDependents,
+    /// The certificate is already revoked.
+    #[error("the certificate is already revoked")]
+    AlreadyRevoked,
     /// `create_user` with `only_if_first`: another user was created first, so this is no
     /// longer the bootstrap case.
     #[error("another user was created first")]

@@ -46,7 +46,9 @@
 //!
 //! **A change and its audit entry commit together.** Every method that changes state writes
 //! its §6 audit entry (`org_create`, `org_update`, `org_delete`, `org_add_user`,
-//! `org_remove_user`, `user_create`, `user_update`, `user_delete`) in the same transaction,
+//! `org_remove_user`, `user_create`, `user_update`, `user_delete`, and the resource actions
+//! `ca_create`, `ca_delete`, `ca_export_private_key`, `ca_assign_org`, `cert_create`,
+//! `cert_revoke`, `cert_export_private_key`) in the same transaction,
 //! attributed to the given [`Actor`] and to the organization concerned (the entry's
 //! `organization_id` decides which admins may read it). Nothing is audited that did not
 //! happen; nothing happens unaudited.
@@ -84,6 +86,8 @@
 //! ## Modules and items
 //!
 //! * [`Store`], [`SqlStore`], [`connect`], [`Backend`]: the store and how to open it.
+//! * [`PkiStore`] (a supertrait of [`Store`]): the reference server's resources,
+//!   [`CertificateAuthority`] and [`Certificate`], with private keys stored only encrypted.
 //! * The model: [`Organization`], [`User`], [`AuditEntry`] and their `New…`/`…Patch` inputs,
 //!   [`Page`], [`Actor`], [`AuditFilter`].
 //! * [`push_scope`]: a scope as a SQL predicate.
@@ -96,6 +100,7 @@ mod db;
 mod error;
 mod model;
 pub mod password;
+mod pki;
 mod rows;
 mod scope;
 mod sql_store;
@@ -106,6 +111,10 @@ pub use connect::{SQLITE_BUSY_TIMEOUT, connect, sqlite_options};
 pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
+pub use pki::{
+    Adoption, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus,
+    NewCertificate, NewCertificateAuthority, PkiStore,
+};
 pub use scope::push_scope;
 pub use sql_store::SqlStore;
 pub use store::Store;

@@ -32,22 +32,22 @@ fn micros(time: DateTime<Utc>) -> DateTime<Utc> {
     time.trunc_subsecs(6)
 }
 
-fn not_found(entity: Entity) -> StoreError {
+pub(crate) fn not_found(entity: Entity) -> StoreError {
     StoreError::NotFound(entity)
 }
 
-fn conflict(conflict: Conflict) -> StoreError {
+pub(crate) fn conflict(conflict: Conflict) -> StoreError {
     StoreError::Conflict(conflict)
 }
 
 /// An audit entry written by the store itself, inside the change's transaction.
-struct Audit<'a> {
-    action: &'static str,
-    actor: &'a Actor,
-    organization_id: Option<OrgId>,
-    resource_type: &'static str,
-    resource_id: String,
-    detail: Option<String>,
+pub(crate) struct Audit<'a> {
+    pub(crate) action: &'static str,
+    pub(crate) actor: &'a Actor,
+    pub(crate) organization_id: Option<OrgId>,
+    pub(crate) resource_type: &'static str,
+    pub(crate) resource_id: String,
+    pub(crate) detail: Option<String>,
 }
 
 /// Appends an entry (§6) on `conn`, which is inside the transaction of the change it records.
@@ -77,7 +77,7 @@ async fn insert_audit(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreResult<
     Ok(row.into())
 }
 
-async fn audit(conn: &mut Conn<'_>, audit: Audit<'_>) -> StoreResult<()> {
+pub(crate) async fn audit(conn: &mut Conn<'_>, audit: Audit<'_>) -> StoreResult<()> {
     insert_audit(
         conn,
         NewAuditEntry {
@@ -158,17 +158,20 @@ impl SqlStore {
         }
     }
 
-    async fn read_optional<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Option<R>> {
+    pub(crate) async fn read_optional<R: crate::db::Row>(
+        &self,
+        sql: Sql,
+    ) -> StoreResult<Option<R>> {
         let mut pooled = self.pool.read().await.map_err(db)?;
         pooled.conn().fetch_optional(sql).await.map_err(db)
     }
 
-    async fn read_all<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
+    pub(crate) async fn read_all<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
         let mut pooled = self.pool.read().await.map_err(db)?;
         pooled.conn().fetch_all(sql).await.map_err(db)
     }
 
-    async fn write(&self) -> StoreResult<crate::db::Tx> {
+    pub(crate) async fn write(&self) -> StoreResult<crate::db::Tx> {
         self.pool.write().await.map_err(db)
     }
 }

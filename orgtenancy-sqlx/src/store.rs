@@ -6,16 +6,19 @@ use orgtenancy_core::{OrgId, Scope, UserId};
 
 use crate::{
     Actor, AuditEntry, AuditFilter, NewAuditEntry, NewOrganization, NewUser, Organization,
-    OrganizationPatch, Page, StoreResult, User, UserPatch,
+    OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
 };
 
 /// Storage of the tenancy model. Implemented for SQLite and PostgreSQL; chosen at run time.
+///
+/// The reference server's resources come with the supertrait [`PkiStore`], so the store
+/// [`crate::connect`] returns serves them too.
 ///
 /// Every method that changes state writes its audit entry (§6) in the same transaction,
 /// attributed to `actor`. No method decides permissions: callers ask `orgtenancy-core`
 /// first and pass the resulting [`Scope`] to list methods.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PkiStore + Send + Sync + 'static {
     // ---- organizations ------------------------------------------------------------------
 
     /// Creates an organization (`org_create`). Duplicate name: `Conflict::OrganizationName`.

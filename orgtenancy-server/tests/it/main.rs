@@ -38,4 +38,6 @@ mod bad_input;
 mod e2e;
 mod flows;
 mod matrix;
+mod pki_flows;
+mod pki_matrix;
 mod readme;

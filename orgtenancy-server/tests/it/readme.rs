@@ -49,8 +49,14 @@ fn readme_walkthrough_works_as_written() {
     );
     for expected in [
         "alice updates the organization: 403",
-        "delete organization: 204",
-        "\"action\": \"org_delete\"",
+        "alice issues without can_create_cert: 403",
+        "\"status\": \"valid\"",
+        "alice reads the organization-less CA: 403",
+        "alice reads the adopted CA: 200",
+        "delete organization: 409",
+        "ca_create by bob",
+        "cert_create by alice",
+        "ca_assign_org by root",
     ] {
         assert!(
             stdout.contains(expected),

@@ -7,6 +7,7 @@
 //!
 //! * [`organizations`], [`users`], [`tokens`], [`audit`], [`connect`]: every store method,
 //!   its results and its typed errors.
+//! * [`pki`]: the resource tables (CAs, certificates) and their typed errors.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
 //! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
 //! * [`model`]: random operation sequences checked against an in-memory model.
@@ -50,6 +51,7 @@ mod connect;
 mod model;
 mod organizations;
 mod password;
+mod pki;
 mod scopes;
 mod support;
 mod tokens;

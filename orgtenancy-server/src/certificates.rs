@@ -1,0 +1,319 @@
+//! `/certificates`: leaf certificates (SPEC §9), every allow/deny from
+//! [`orgtenancy_core::Policy::authorize`] with the row's organization and creator.
+//!
+//! | operation | decision |
+//! |---|---|
+//! | `POST /certificates/?ca_id=N` | `Write(can_create_cert)` on the issuing CA |
+//! | `GET /certificates/` | the caller's `Scope` as SQL (filters narrow it, never widen it) |
+//! | `GET /certificates/{id}` | `Read` on the certificate |
+//! | `POST /certificates/{id}/revoke` | `Write(can_revoke_cert)` on the certificate; 409 the second time |
+//! | `GET /certificates/{id}/private-key` | `Write(can_export_private_key)` on the certificate, audited |
+
+use std::{net::IpAddr, sync::Arc};
+
+use orgtenancy_core::Action;
+use orgtenancy_sqlx::{CertificateFilter, CertificateStatus, NewCertificate};
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use crate::{
+    ApiTags,
+    capabilities::{CAN_CREATE_CERT, CAN_EXPORT_PRIVATE_KEY, CAN_REVOKE_CERT},
+    cas::open_pem,
+    context::{BearerToken, Context, default_limit, page},
+    error::ApiError,
+    payload::JsonBody,
+    pki::x509::{self, IssuerMaterial, KeyAlgorithm, LeafKind, LeafRequest, Subject},
+    resources::{
+        CertCreate, CertOut, RevokeRequest, StatusName, blocking, ca_key_context, cert_key_context,
+    },
+};
+
+/// The certificate operations.
+pub(crate) struct CertificatesApi {
+    pub(crate) ctx: Arc<Context>,
+}
+
+#[derive(ApiResponse)]
+enum CreatedCert {
+    /// The new certificate.
+    #[oai(status = 201)]
+    Created(Json<CertOut>),
+}
+
+#[derive(ApiResponse)]
+enum OneCert {
+    /// The certificate.
+    #[oai(status = 200)]
+    Ok(Json<CertOut>),
+}
+
+#[derive(ApiResponse)]
+enum CertList {
+    /// The certificates the caller may read, by id.
+    #[oai(status = 200)]
+    Ok(Json<Vec<CertOut>>),
+}
+
+fn subject_of(body: &CertCreate) -> Result<Subject, ApiError> {
+    let cn = body.common_name.as_str();
+    let Some(dn) = &body.subject_dn else {
+        let subject = Subject {
+            common_name: cn.to_owned(),
+            ..Subject::default()
+        };
+        subject.validate()?;
+        return Ok(subject);
+    };
+    let has_cn = dn
+        .as_str()
+        .split(',')
+        .any(|part| part.trim().to_ascii_uppercase().starts_with("CN="));
+    let dn = if has_cn {
+        dn.as_str().to_owned()
+    } else {
+        format!("CN={cn},{}", dn.as_str())
+    };
+    Ok(Subject::parse_dn(&dn)?)
+}
+
+#[OpenApi(tag = "ApiTags::Certificates")]
+impl CertificatesApi {
+    /// Issue a certificate (admin, superuser, or a user with `can_create_cert`)
+    ///
+    /// From the CA given as `?ca_id=` (or `ca_id` in the body). The certificate belongs to the
+    /// caller's organization and records the caller as its creator.
+    #[oai(
+        path = "/certificates",
+        method = "post",
+        operation_id = "issue_certificate"
+    )]
+    async fn issue(
+        &self,
+        auth: BearerToken,
+        /// The issuing CA.
+        ca_id: Query<Option<i64>>,
+        body: JsonBody<CertCreate>,
+    ) -> Result<CreatedCert, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let body = body.0;
+        let Some(ca_id) = ca_id.0.or(body.ca_id) else {
+            return Err(ApiError::unprocessable(
+                "invalid ca_id: the issuing CA is required",
+            ));
+        };
+        let ca = self
+            .ctx
+            .ca_for(&caller, ca_id, Action::Write(CAN_CREATE_CERT))
+            .await?;
+        if !ca.allow_leaf_certs {
+            return Err(ApiError::conflict(
+                "this CA does not issue leaf certificates",
+            ));
+        }
+        if !body.san_email_addresses.is_empty() {
+            return Err(ApiError::unprocessable(
+                "invalid san_email_addresses: email names are not supported",
+            ));
+        }
+        let subject = subject_of(&body)?;
+        let key = KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?;
+        let kind = LeafKind::parse(body.certificate_type.as_str())?;
+        let mut ip_addresses = Vec::with_capacity(body.san_ip_addresses.len());
+        for ip in &body.san_ip_addresses {
+            let parsed: IpAddr = ip.as_str().trim().parse().map_err(|_| {
+                ApiError::unprocessable(format!(
+                    "invalid san_ip_addresses: `{}` is not an IP address",
+                    ip.as_str()
+                ))
+            })?;
+            ip_addresses.push(parsed);
+        }
+        let request = LeafRequest {
+            subject,
+            kind,
+            dns_names: body
+                .san_dns_names
+                .iter()
+                .map(|name| name.as_str().trim().to_owned())
+                .collect(),
+            ip_addresses,
+            key,
+            valid_days: body.valid_days,
+        };
+        let sealed_ca_key = self.ctx.store.ca_signing_key(ca.id).await?;
+        let ca_key = open_pem(
+            &self.ctx,
+            &sealed_ca_key,
+            &ca_key_context(ca.parent_ca_id, &ca.serial_number),
+        )?;
+        let ca_pem = ca.certificate_pem.clone();
+        let leaf = request.clone();
+        let issued = blocking(move || {
+            x509::issue_leaf(
+                &IssuerMaterial {
+                    certificate_pem: &ca_pem,
+                    private_key_pem: &ca_key,
+                },
+                &leaf,
+            )
+        })
+        .await?;
+        let sealed = self
+            .ctx
+            .keys
+            .seal(
+                issued.private_key_pem.as_bytes(),
+                &cert_key_context(ca.id, &issued.serial_number),
+            )
+            .map_err(|error| ApiError::internal(&error))?;
+        let principal = caller.principal();
+        let new = NewCertificate {
+            ca_id: ca.id,
+            common_name: request.subject.common_name.trim().to_owned(),
+            subject_dn: issued.subject_dn,
+            certificate_type: kind.as_str().to_owned(),
+            serial_number: issued.serial_number,
+            key_type: key.key_type().to_owned(),
+            key_size: i64::from(key.key_size()),
+            valid_days: i64::from(body.valid_days),
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            san_dns_names: request.dns_names,
+            san_ip_addresses: request
+                .ip_addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            certificate_pem: issued.certificate_pem,
+            encrypted_private_key: sealed,
+            organization_id: principal.organization,
+            created_by_user_id: Some(principal.id),
+        };
+        let cert = self
+            .ctx
+            .store
+            .create_certificate(&caller.actor(), new)
+            .await?;
+        Ok(CreatedCert::Created(Json(cert.into())))
+    }
+
+    /// List the certificates the caller may read
+    ///
+    /// The engine's scope, narrowed by `ca_id` and `status`.
+    #[oai(
+        path = "/certificates",
+        method = "get",
+        operation_id = "list_certificates"
+    )]
+    async fn list(
+        &self,
+        auth: BearerToken,
+        /// Only certificates issued by this CA.
+        ca_id: Query<Option<i64>>,
+        /// Only `valid` or only `revoked` certificates.
+        status: Query<Option<StatusName>>,
+        /// Rows to skip.
+        #[oai(default)]
+        skip: Query<u64>,
+        /// Rows to return (1–1000).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+    ) -> Result<CertList, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let scope = self.ctx.policy.scope(&caller.principal());
+        let filter = CertificateFilter {
+            ca_id: ca_id.0,
+            status: status.0.map(|status| match status {
+                StatusName::Valid => CertificateStatus::Valid,
+                StatusName::Revoked => CertificateStatus::Revoked,
+            }),
+        };
+        let certs = self
+            .ctx
+            .store
+            .list_certificates(scope, filter, page(skip.0, limit.0))
+            .await?;
+        Ok(CertList::Ok(Json(
+            certs.into_iter().map(CertOut::from).collect(),
+        )))
+    }
+
+    /// Read a certificate (never its key)
+    #[oai(
+        path = "/certificates/:id",
+        method = "get",
+        operation_id = "read_certificate"
+    )]
+    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCert, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let cert = self
+            .ctx
+            .certificate_for(&caller, id.0, Action::Read)
+            .await?;
+        Ok(OneCert::Ok(Json(cert.into())))
+    }
+
+    /// Revoke a certificate (admin, superuser, or a user with `can_revoke_cert`)
+    ///
+    /// Audit-logged (`cert_revoke`); 409 when it is already revoked.
+    #[oai(
+        path = "/certificates/:id/revoke",
+        method = "post",
+        operation_id = "revoke_certificate"
+    )]
+    async fn revoke(
+        &self,
+        auth: BearerToken,
+        id: Path<i64>,
+        body: JsonBody<RevokeRequest>,
+    ) -> Result<OneCert, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let cert = self
+            .ctx
+            .certificate_for(&caller, id.0, Action::Write(CAN_REVOKE_CERT))
+            .await?;
+        let reason = body.0.reason.map(|reason| reason.into_string());
+        let cert = self
+            .ctx
+            .store
+            .revoke_certificate(&caller.actor(), cert.id, reason)
+            .await?;
+        Ok(OneCert::Ok(Json(cert.into())))
+    }
+
+    /// Export a certificate's private key (admin, superuser, or a user with
+    /// `can_export_private_key`)
+    ///
+    /// Audit-logged (`cert_export_private_key`).
+    #[oai(
+        path = "/certificates/:id/private-key",
+        method = "get",
+        operation_id = "export_certificate_private_key"
+    )]
+    async fn private_key(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCert, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        self.ctx
+            .certificate_for(&caller, id.0, Action::Write(CAN_EXPORT_PRIVATE_KEY))
+            .await?;
+        let (cert, sealed) = self
+            .ctx
+            .store
+            .export_certificate_key(&caller.actor(), id.0)
+            .await?;
+        let key = open_pem(
+            &self.ctx,
+            &sealed,
+            &cert_key_context(cert.ca_id, &cert.serial_number),
+        )?;
+        let mut out = CertOut::from(cert);
+        out.private_key = Some(key.as_str().to_owned());
+        Ok(OneCert::Ok(Json(out)))
+    }
+}

@@ -1,0 +1,561 @@
+//! Real X.509 for the reference server's resources: root and intermediate CAs and leaf
+//! certificates, issued with rcgen. Pure functions of their inputs (plus randomness for keys
+//! and serial numbers); nothing here touches storage.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+};
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use std::net::IpAddr;
+use zeroize::Zeroizing;
+
+/// Why a certificate could not be issued. Messages are for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PkiError {
+    /// A request field is invalid.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The issuing CA cannot issue this (path length, leaf policy, expired).
+    #[error("{0}")]
+    IssuerRefuses(String),
+    /// Stored material could not be read back (corrupt row, wrong key).
+    #[error("stored certificate material is unreadable")]
+    Corrupt,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> PkiError {
+    PkiError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// The key algorithm of a new certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    /// RSA with SHA-256 signatures; 2048, 3072 or 4096 bits.
+    Rsa(u32),
+    /// ECDSA on P-256 with SHA-256.
+    EcP256,
+    /// ECDSA on P-384 with SHA-384.
+    EcP384,
+}
+
+impl KeyAlgorithm {
+    /// Parses the API's `key_type` (`rsa` or `ec`) and `key_size` (bits; default 2048 / 256).
+    pub fn parse(key_type: &str, key_size: Option<u32>) -> Result<KeyAlgorithm, PkiError> {
+        match (key_type, key_size) {
+            ("rsa", None | Some(2048)) => Ok(KeyAlgorithm::Rsa(2048)),
+            ("rsa", Some(bits @ (3072 | 4096))) => Ok(KeyAlgorithm::Rsa(bits)),
+            ("ec", None | Some(256)) => Ok(KeyAlgorithm::EcP256),
+            ("ec", Some(384)) => Ok(KeyAlgorithm::EcP384),
+            ("rsa", Some(_)) => Err(invalid("key_size", "RSA keys are 2048, 3072 or 4096 bits")),
+            ("ec", Some(_)) => Err(invalid("key_size", "EC keys are 256 or 384 bits")),
+            _ => Err(invalid("key_type", "must be `rsa` or `ec`")),
+        }
+    }
+
+    /// The API's `key_type`.
+    pub fn key_type(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa(_) => "rsa",
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => "ec",
+        }
+    }
+
+    /// The API's `key_size`.
+    pub fn key_size(self) -> u32 {
+        match self {
+            KeyAlgorithm::Rsa(bits) => bits,
+            KeyAlgorithm::EcP256 => 256,
+            KeyAlgorithm::EcP384 => 384,
+        }
+    }
+
+    fn generate(self) -> Result<KeyPair, PkiError> {
+        let failed = |_| PkiError::IssuerRefuses("key generation failed".into());
+        match self {
+            KeyAlgorithm::EcP256 => {
+                KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(failed)
+            }
+            KeyAlgorithm::EcP384 => {
+                KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(failed)
+            }
+            KeyAlgorithm::Rsa(bits) => {
+                // rcgen's ring backend signs with RSA but cannot generate RSA keys: the
+                // RustCrypto `rsa` crate generates, rcgen signs.
+                let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits as usize)
+                    .map_err(|_| PkiError::IssuerRefuses("key generation failed".into()))?;
+                let pem = key
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|_| PkiError::IssuerRefuses("key generation failed".into()))?;
+                KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).map_err(failed)
+            }
+        }
+    }
+}
+
+/// The subject of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Subject {
+    /// CN (required).
+    pub common_name: String,
+    /// O.
+    pub organization: Option<String>,
+    /// OU.
+    pub organizational_unit: Option<String>,
+    /// C (two letters).
+    pub country: Option<String>,
+    /// ST.
+    pub state: Option<String>,
+    /// L.
+    pub locality: Option<String>,
+}
+
+impl Subject {
+    /// Parses an RFC 4514-style string of `CN`, `O`, `OU`, `C`, `ST`, `L` attributes separated by
+    /// commas (no escaped commas), e.g. `CN=Acme Root,O=Acme,C=US`.
+    pub fn parse_dn(dn: &str) -> Result<Subject, PkiError> {
+        let mut subject = Subject::default();
+        for part in dn.split(',') {
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                invalid("subject_dn", "expected KEY=value pairs separated by commas")
+            })?;
+            let value = value.trim().to_owned();
+            let slot = match key.trim().to_ascii_uppercase().as_str() {
+                "CN" => {
+                    subject.common_name = value;
+                    continue;
+                }
+                "O" => &mut subject.organization,
+                "OU" => &mut subject.organizational_unit,
+                "C" => &mut subject.country,
+                "ST" => &mut subject.state,
+                "L" => &mut subject.locality,
+                other => {
+                    return Err(invalid(
+                        "subject_dn",
+                        format!("unsupported attribute `{other}`"),
+                    ));
+                }
+            };
+            *slot = Some(value);
+        }
+        subject.validate()?;
+        Ok(subject)
+    }
+
+    /// Checks lengths and required fields.
+    pub fn validate(&self) -> Result<(), PkiError> {
+        let cn = self.common_name.trim();
+        if cn.is_empty() || cn.chars().count() > 64 {
+            return Err(invalid("common_name", "must be 1 to 64 characters"));
+        }
+        if let Some(c) = &self.country
+            && (c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+        {
+            return Err(invalid("country", "must be a two-letter code"));
+        }
+        for value in [
+            &self.organization,
+            &self.organizational_unit,
+            &self.state,
+            &self.locality,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if value.trim().is_empty() || value.chars().count() > 128 {
+                return Err(invalid(
+                    "subject_dn",
+                    "attributes must be 1 to 128 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The subject as a string, e.g. `CN=Acme Root,O=Acme,C=US`.
+    pub fn to_dn_string(&self) -> String {
+        let mut parts = vec![format!("CN={}", self.common_name.trim())];
+        let optional = [
+            ("O", &self.organization),
+            ("OU", &self.organizational_unit),
+            ("L", &self.locality),
+            ("ST", &self.state),
+            ("C", &self.country),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                parts.push(format!("{key}={}", value.trim()));
+            }
+        }
+        parts.join(",")
+    }
+
+    fn distinguished_name(&self) -> DistinguishedName {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, self.common_name.trim());
+        let optional = [
+            (DnType::OrganizationName, &self.organization),
+            (DnType::OrganizationalUnitName, &self.organizational_unit),
+            (DnType::LocalityName, &self.locality),
+            (DnType::StateOrProvinceName, &self.state),
+            (DnType::CountryName, &self.country),
+        ];
+        for (kind, value) in optional {
+            if let Some(value) = value {
+                dn.push(kind, value.trim());
+            }
+        }
+        dn
+    }
+}
+
+/// What to put in a new CA certificate.
+#[derive(Debug, Clone)]
+pub struct CaRequest {
+    /// The CA's subject.
+    pub subject: Subject,
+    /// Its key.
+    pub key: KeyAlgorithm,
+    /// Days of validity (1–36500), cut at the issuer's own expiry.
+    pub valid_days: u32,
+    /// How many CAs may follow it in a chain (`None`: unlimited).
+    pub path_length: Option<u8>,
+}
+
+/// The purpose of a leaf certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafKind {
+    /// TLS server authentication.
+    Server,
+    /// TLS client authentication.
+    Client,
+    /// Both.
+    ServerClient,
+}
+
+impl LeafKind {
+    /// Parses `server`, `client` or `dual_purpose` (FastPKI's names).
+    pub fn parse(s: &str) -> Result<LeafKind, PkiError> {
+        match s {
+            "server" => Ok(LeafKind::Server),
+            "client" => Ok(LeafKind::Client),
+            "dual_purpose" => Ok(LeafKind::ServerClient),
+            _ => Err(invalid(
+                "certificate_type",
+                "must be `server`, `client` or `dual_purpose`",
+            )),
+        }
+    }
+
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeafKind::Server => "server",
+            LeafKind::Client => "client",
+            LeafKind::ServerClient => "dual_purpose",
+        }
+    }
+}
+
+/// What to put in a new leaf certificate.
+#[derive(Debug, Clone)]
+pub struct LeafRequest {
+    /// The subject.
+    pub subject: Subject,
+    /// Server, client or both.
+    pub kind: LeafKind,
+    /// DNS names for the subject alternative name extension.
+    pub dns_names: Vec<String>,
+    /// IP addresses for the subject alternative name extension.
+    pub ip_addresses: Vec<IpAddr>,
+    /// Its key.
+    pub key: KeyAlgorithm,
+    /// Days of validity (1–3650), cut at the issuer's expiry.
+    pub valid_days: u32,
+}
+
+/// A CA that signs: its certificate and its private key, both PEM.
+pub struct IssuerMaterial<'a> {
+    /// The CA certificate.
+    pub certificate_pem: &'a str,
+    /// The CA's private key (decrypted for the duration of the signing only).
+    pub private_key_pem: &'a str,
+}
+
+/// A freshly issued certificate.
+#[derive(Debug)]
+pub struct Issued {
+    /// The certificate.
+    pub certificate_pem: String,
+    /// Its private key (PKCS#8 PEM); seal it before storing.
+    pub private_key_pem: Zeroizing<String>,
+    /// The serial number, lowercase hex.
+    pub serial_number: String,
+    /// The subject as a string.
+    pub subject_dn: String,
+    /// Start of validity.
+    pub not_before: DateTime<Utc>,
+    /// End of validity.
+    pub not_after: DateTime<Utc>,
+}
+
+/// Facts read back from an issuer certificate.
+struct IssuerFacts {
+    not_after: DateTime<Utc>,
+    /// `None`: no CA basic constraint; `Some(None)`: CA, unlimited; `Some(Some(n))`: CA, n.
+    path_length: Option<Option<u32>>,
+}
+
+fn issuer_facts(pem: &str) -> Result<IssuerFacts, PkiError> {
+    let (_, pem) =
+        x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|_| PkiError::Corrupt)?;
+    let cert = pem.parse_x509().map_err(|_| PkiError::Corrupt)?;
+    let not_after = DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+        .ok_or(PkiError::Corrupt)?;
+    let path_length = match cert.basic_constraints() {
+        Ok(Some(ext)) if ext.value.ca => Some(ext.value.path_len_constraint),
+        Ok(_) => None,
+        Err(_) => return Err(PkiError::Corrupt),
+    };
+    Ok(IssuerFacts {
+        not_after,
+        path_length,
+    })
+}
+
+/// Issues a self-signed root CA.
+pub fn issue_root(request: &CaRequest) -> Result<Issued, PkiError> {
+    let (params, key) = ca_params(request, None)?;
+    let cert = params.self_signed(&key).map_err(|_| PkiError::Corrupt)?;
+    finish(cert.pem(), &key, &params, request.subject.to_dn_string())
+}
+
+/// Issues an intermediate CA signed by `parent`. Refused when the parent's path length
+/// does not allow another CA below it.
+pub fn issue_intermediate(
+    parent: &IssuerMaterial<'_>,
+    request: &CaRequest,
+) -> Result<Issued, PkiError> {
+    let facts = issuer_facts(parent.certificate_pem)?;
+    let child_path_length = match facts.path_length {
+        None => return Err(PkiError::IssuerRefuses("the parent is not a CA".into())),
+        Some(Some(0)) => {
+            return Err(PkiError::IssuerRefuses(
+                "the parent's path length forbids sub-CAs".into(),
+            ));
+        }
+        Some(Some(n)) => {
+            let max = u8::try_from(n.saturating_sub(1)).unwrap_or(u8::MAX);
+            match request.path_length {
+                Some(requested) if requested > max => {
+                    return Err(invalid(
+                        "path_length",
+                        format!("must be at most {max} under this parent"),
+                    ));
+                }
+                Some(requested) => Some(requested),
+                None => Some(max),
+            }
+        }
+        Some(None) => request.path_length,
+    };
+    let request = CaRequest {
+        path_length: child_path_length,
+        ..request.clone()
+    };
+    let (params, key) = ca_params(&request, Some(facts.not_after))?;
+    let issuer = load_issuer(parent)?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|_| PkiError::Corrupt)?;
+    finish(cert.pem(), &key, &params, request.subject.to_dn_string())
+}
+
+/// Issues a leaf certificate signed by the CA `ca`.
+pub fn issue_leaf(ca: &IssuerMaterial<'_>, request: &LeafRequest) -> Result<Issued, PkiError> {
+    request.subject.validate()?;
+    if !(1..=3650).contains(&request.valid_days) {
+        return Err(invalid("valid_days", "must be 1 to 3650"));
+    }
+    let facts = issuer_facts(ca.certificate_pem)?;
+    if facts.path_length.is_none() {
+        return Err(PkiError::IssuerRefuses("the issuer is not a CA".into()));
+    }
+    let mut params = CertificateParams::default();
+    params.distinguished_name = request.subject.distinguished_name();
+    params.subject_alt_names = subject_alt_names(request)?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = match request.kind {
+        LeafKind::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+        LeafKind::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+        LeafKind::ServerClient => {
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ]
+        }
+    };
+    params.use_authority_key_identifier_extension = true;
+    set_validity_and_serial(&mut params, request.valid_days, Some(facts.not_after))?;
+    let key = request.key.generate()?;
+    let issuer = load_issuer(ca)?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|_| PkiError::Corrupt)?;
+    finish(cert.pem(), &key, &params, request.subject.to_dn_string())
+}
+
+fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, PkiError> {
+    let mut sans = Vec::with_capacity(request.dns_names.len() + request.ip_addresses.len());
+    for name in &request.dns_names {
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').enumerate().all(|(i, label)| {
+                let label = if i == 0 {
+                    label
+                        .strip_prefix("*")
+                        .map_or(label, |l| if l.is_empty() { "a" } else { l })
+                } else {
+                    label
+                };
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !valid {
+            return Err(invalid(
+                "dns_names",
+                format!("`{name}` is not a valid DNS name"),
+            ));
+        }
+        let ia5 = name
+            .as_str()
+            .try_into()
+            .map_err(|_| invalid("dns_names", format!("`{name}` is not ASCII")))?;
+        sans.push(SanType::DnsName(ia5));
+    }
+    sans.extend(request.ip_addresses.iter().copied().map(SanType::IpAddress));
+    if matches!(request.kind, LeafKind::Server | LeafKind::ServerClient) && sans.is_empty() {
+        return Err(invalid(
+            "dns_names",
+            "a server certificate needs at least one DNS name or IP address",
+        ));
+    }
+    Ok(sans)
+}
+
+fn ca_params(
+    request: &CaRequest,
+    issuer_not_after: Option<DateTime<Utc>>,
+) -> Result<(CertificateParams, KeyPair), PkiError> {
+    request.subject.validate()?;
+    if !(1..=36500).contains(&request.valid_days) {
+        return Err(invalid("valid_days", "must be 1 to 36500"));
+    }
+    let mut params = CertificateParams::default();
+    params.distinguished_name = request.subject.distinguished_name();
+    params.is_ca = IsCa::Ca(match request.path_length {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    });
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.use_authority_key_identifier_extension = issuer_not_after.is_some();
+    set_validity_and_serial(&mut params, request.valid_days, issuer_not_after)?;
+    let key = request.key.generate()?;
+    Ok((params, key))
+}
+
+fn set_validity_and_serial(
+    params: &mut CertificateParams,
+    valid_days: u32,
+    issuer_not_after: Option<DateTime<Utc>>,
+) -> Result<(), PkiError> {
+    let now = Utc::now();
+    let mut not_after = now + chrono::Duration::days(i64::from(valid_days));
+    if let Some(limit) = issuer_not_after {
+        if limit <= now {
+            return Err(PkiError::IssuerRefuses("the issuing CA has expired".into()));
+        }
+        not_after = not_after.min(limit);
+    }
+    params.not_before = to_time(now)?;
+    params.not_after = to_time(not_after)?;
+    // 16 random bytes with the top bit clear: positive, unique per CA with overwhelming
+    // probability (storage also enforces uniqueness per CA).
+    let mut serial = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut serial);
+    if let Some(first) = serial.first_mut() {
+        *first &= 0x7f;
+        *first |= 0x01;
+    }
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    Ok(())
+}
+
+fn to_time(at: DateTime<Utc>) -> Result<time::OffsetDateTime, PkiError> {
+    time::OffsetDateTime::from_unix_timestamp(at.timestamp())
+        .map_err(|_| invalid("valid_days", "out of range"))
+}
+
+fn load_issuer<'a>(material: &IssuerMaterial<'_>) -> Result<Issuer<'a, KeyPair>, PkiError> {
+    let key = KeyPair::from_pem(material.private_key_pem).map_err(|_| PkiError::Corrupt)?;
+    Issuer::from_ca_cert_pem(material.certificate_pem, key).map_err(|_| PkiError::Corrupt)
+}
+
+fn finish(
+    certificate_pem: String,
+    key: &KeyPair,
+    params: &CertificateParams,
+    subject_dn: String,
+) -> Result<Issued, PkiError> {
+    let serial_number = params
+        .serial_number
+        .as_ref()
+        .map(|s| {
+            s.to_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let from = |t: time::OffsetDateTime| {
+        DateTime::from_timestamp(t.unix_timestamp(), 0).ok_or(PkiError::Corrupt)
+    };
+    Ok(Issued {
+        certificate_pem,
+        private_key_pem: Zeroizing::new(key.serialize_pem()),
+        serial_number,
+        subject_dn,
+        not_before: from(params.not_before)?,
+        not_after: from(params.not_after)?,
+    })
+}
+
+/// The basic-constraints path length of a CA certificate (`None`: unlimited).
+pub fn path_length_of(certificate_pem: &str) -> Result<Option<u32>, PkiError> {
+    match issuer_facts(certificate_pem)?.path_length {
+        Some(length) => Ok(length),
+        None => Err(PkiError::Corrupt),
+    }
+}

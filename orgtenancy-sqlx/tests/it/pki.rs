@@ -1,0 +1,211 @@
+//! The resource tables (`PkiStore`): typed errors from the schema's RESTRICT references,
+//! revocation, scoped lists over organization and creator, and cascading adoption, with the
+//! audit entry of every change.
+
+use chrono::Utc;
+use orgtenancy_core::{OrgId, Scope, UserId};
+use orgtenancy_sqlx::{
+    Conflict, Entity, NewCertificate, NewCertificateAuthority, Page, PkiStore, SqlStore, Store,
+    StoreError,
+};
+
+use crate::support::{org, root};
+
+on_both_backends!(restrict_and_typed_errors, scoped_lists_and_cascade);
+
+fn new_ca(
+    name: &str,
+    parent: Option<i64>,
+    organization: Option<OrgId>,
+    creator: Option<UserId>,
+) -> NewCertificateAuthority {
+    NewCertificateAuthority {
+        name: name.to_owned(),
+        description: None,
+        subject_dn: format!("CN={name}"),
+        key_type: "ec".to_owned(),
+        key_size: 256,
+        valid_days: 10,
+        parent_ca_id: parent,
+        path_length: None,
+        allow_leaf_certs: true,
+        serial_number: format!("serial-{name}"),
+        certificate_pem: "pem".to_owned(),
+        encrypted_private_key: vec![1, 2, 3],
+        not_before: Utc::now(),
+        not_after: Utc::now(),
+        organization_id: organization,
+        created_by_user_id: creator,
+    }
+}
+
+fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> NewCertificate {
+    NewCertificate {
+        ca_id: ca,
+        common_name: "host".to_owned(),
+        subject_dn: "CN=host".to_owned(),
+        certificate_type: "server".to_owned(),
+        serial_number: serial.to_owned(),
+        key_type: "ec".to_owned(),
+        key_size: 256,
+        valid_days: 10,
+        not_before: Utc::now(),
+        not_after: Utc::now(),
+        san_dns_names: vec!["host".to_owned()],
+        san_ip_addresses: vec![],
+        certificate_pem: "pem".to_owned(),
+        encrypted_private_key: vec![4, 5, 6],
+        organization_id: organization,
+        created_by_user_id: None,
+    }
+}
+
+async fn restrict_and_typed_errors(store: &SqlStore) {
+    let actor = root();
+    let acme = org(store, "acme").await;
+    let ca = store
+        .create_ca(&actor, new_ca("root", None, Some(acme.id), None))
+        .await
+        .expect("create CA");
+    // Serial numbers are unique per issuer.
+    let duplicate = store
+        .create_ca(&actor, new_ca("root", None, Some(acme.id), None))
+        .await;
+    assert_eq!(duplicate, Err(StoreError::Conflict(Conflict::Other)));
+    let cert = store
+        .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)))
+        .await
+        .expect("create certificate");
+    assert_eq!(
+        store
+            .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)))
+            .await,
+        Err(StoreError::Conflict(Conflict::Other))
+    );
+    // An organization owning resources cannot be deleted; a CA with certificates neither.
+    assert_eq!(
+        store.delete_organization(&actor, acme.id).await,
+        Err(StoreError::Conflict(Conflict::OrganizationNotEmpty))
+    );
+    assert_eq!(
+        store.delete_ca(&actor, ca.id).await,
+        Err(StoreError::Conflict(Conflict::HasDependents))
+    );
+    let revoked = store
+        .revoke_certificate(&actor, cert.id, Some("gone".to_owned()))
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.revocation_reason.as_deref(), Some("gone"));
+    assert_eq!(
+        store.revoke_certificate(&actor, cert.id, None).await,
+        Err(StoreError::Conflict(Conflict::AlreadyRevoked))
+    );
+    assert_eq!(
+        store.revoke_certificate(&actor, 987_654, None).await,
+        Err(StoreError::NotFound(Entity::Certificate))
+    );
+    assert_eq!(
+        store.get_ca(987_654).await,
+        Err(StoreError::NotFound(Entity::CertificateAuthority))
+    );
+    assert_eq!(
+        store
+            .assign_ca_organization(&actor, ca.id, OrgId(987_654), false)
+            .await
+            .map(|_| ()),
+        Err(StoreError::Conflict(Conflict::MissingOrganization))
+    );
+    let (_, key) = store.export_ca_key(&actor, ca.id).await.expect("export");
+    assert_eq!(key, vec![1, 2, 3]);
+    let spare = store
+        .create_ca(&actor, new_ca("spare", None, Some(acme.id), None))
+        .await
+        .expect("create CA");
+    store.delete_ca(&actor, spare.id).await.expect("delete CA");
+}
+
+async fn scoped_lists_and_cascade(store: &SqlStore) {
+    let actor = root();
+    let acme = org(store, "acme").await;
+    let globex = org(store, "globex").await;
+    let r = store
+        .create_ca(&actor, new_ca("r", None, None, Some(UserId(7))))
+        .await
+        .expect("r");
+    let i = store
+        .create_ca(&actor, new_ca("i", Some(r.id), None, None))
+        .await
+        .expect("i");
+    let other = store
+        .create_ca(&actor, new_ca("other", None, Some(globex.id), None))
+        .await
+        .expect("other");
+    let cert_r = store
+        .create_certificate(&actor, new_cert(r.id, "r1", None))
+        .await
+        .expect("cert r");
+    let cert_i = store
+        .create_certificate(&actor, new_cert(i.id, "i1", None))
+        .await
+        .expect("cert i");
+    let page = Page {
+        skip: 0,
+        limit: 100,
+    };
+    let ids = |cas: Vec<orgtenancy_sqlx::CertificateAuthority>| -> Vec<i64> {
+        cas.into_iter().map(|ca| ca.id).collect()
+    };
+    let creator = Scope::OrganizationOrCreator {
+        organization: acme.id,
+        creator: UserId(7),
+    };
+    assert_eq!(
+        ids(store.list_cas(creator, page).await.expect("list")),
+        vec![r.id]
+    );
+    assert_eq!(
+        ids(store
+            .list_cas(Scope::Organization(globex.id), page)
+            .await
+            .expect("list")),
+        vec![other.id]
+    );
+    assert_eq!(
+        ids(store.list_cas(Scope::All, page).await.expect("list")),
+        vec![r.id, i.id, other.id]
+    );
+    assert!(
+        store
+            .list_cas(Scope::Nothing, page)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    // Cascade: r, i and both certificates; `other` stays.
+    let (moved, adoption) = store
+        .assign_ca_organization(&actor, r.id, acme.id, true)
+        .await
+        .expect("adopt");
+    assert_eq!(moved.organization_id, Some(acme.id));
+    assert_eq!((adoption.cas, adoption.certificates), (2, 2));
+    for id in [cert_r.id, cert_i.id] {
+        let cert = store.get_certificate(id).await.expect("certificate");
+        assert_eq!(cert.organization_id, Some(acme.id));
+    }
+    assert_eq!(
+        store.get_ca(other.id).await.expect("other").organization_id,
+        Some(globex.id)
+    );
+    let audit = store
+        .list_audit(
+            Scope::Organization(acme.id),
+            orgtenancy_sqlx::AuditFilter {
+                action: Some("ca_assign_org".to_owned()),
+                ..Default::default()
+            },
+            page,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 1);
+}
