@@ -53,13 +53,39 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// Burns the time of one [`verify`], for a login whose username does not exist, so that the
 /// response time does not tell whether a username is taken. Always "fails".
 pub fn dummy_verify(password: &str) {
-    static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-    // A hash of a random value with the current parameters, made once per process.
-    let dummy = DUMMY.get_or_init(|| {
-        let secret = SaltString::generate(&mut OsRng);
-        hash(secret.as_str()).ok()
-    });
-    if let Some(phc) = dummy {
+    if let Some(phc) = dummy_phc() {
         let _ = verify(password, phc);
+    }
+}
+
+/// A hash of a random value with the current parameters, made once per process.
+fn dummy_phc() -> Option<&'static str> {
+    static DUMMY: OnceLock<Option<String>> = OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            let secret = SaltString::generate(&mut OsRng);
+            hash(secret.as_str()).ok()
+        })
+        .as_deref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The algorithm, version and cost parameters of a PHC string (everything before the salt).
+    fn cost(phc: &str) -> String {
+        phc.split('$').take(4).collect::<Vec<_>>().join("$")
+    }
+
+    // The dummy verification costs what a real one costs because it verifies against a hash
+    // made with the same algorithm and parameters; checked on the parameters, not on a clock.
+    #[test]
+    fn dummy_verification_uses_the_parameters_of_real_hashes() {
+        let real = hash("secret").unwrap();
+        let dummy = dummy_phc().unwrap();
+        assert_eq!(cost(dummy), cost(&real));
+        assert!(cost(&real).starts_with("$argon2id$v=19$m="), "{real}");
+        assert!(!verify("secret", dummy));
     }
 }
