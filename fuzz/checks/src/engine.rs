@@ -1,0 +1,529 @@
+//! The engine target: the §3 invariants of `orgtenancy-core` on arbitrary inputs.
+//!
+//! Ids are drawn from a small set (a few small numbers plus the extremes of `i64`), so that
+//! principals, resources and targets collide often enough to exercise the creator and
+//! membership rules.
+
+use arbitrary::{Arbitrary, Unstructured};
+use orgtenancy_core::{
+    Action, Capability, CapabilitySet, CreatorAccess, Effect, OrgAct, OrgId, Policy, Principal,
+    Reason, Resource, Role, UserAct, UserChange, UserId, authorize,
+};
+
+use crate::{Checked, ensure};
+
+/// An id from a small, collision-prone set that includes the extremes of `i64`.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct SmallId(u8);
+
+impl SmallId {
+    /// The id it stands for.
+    pub fn get(self) -> i64 {
+        match self.0 % 8 {
+            5 => -1,
+            6 => i64::MAX,
+            7 => i64::MIN,
+            n => i64::from(n),
+        }
+    }
+}
+
+/// A role, drawn uniformly.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum ArbRole {
+    /// `user`.
+    User,
+    /// `admin`.
+    Admin,
+    /// `superuser`.
+    Superuser,
+}
+
+impl From<ArbRole> for Role {
+    fn from(role: ArbRole) -> Role {
+        match role {
+            ArbRole::User => Role::User,
+            ArbRole::Admin => Role::Admin,
+            ArbRole::Superuser => Role::Superuser,
+        }
+    }
+}
+
+/// A principal (also used for the target of organization and user acts).
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct ArbPrincipal {
+    /// Its id.
+    pub id: SmallId,
+    /// Its role.
+    pub role: ArbRole,
+    /// Its organization.
+    pub organization: Option<SmallId>,
+    /// Its capability mask.
+    pub capabilities: u32,
+    /// Whether it is active.
+    pub active: bool,
+}
+
+impl ArbPrincipal {
+    /// The engine's principal.
+    pub fn get(self) -> Principal {
+        Principal::new(
+            UserId(self.id.get()),
+            self.role.into(),
+            self.organization.map(|o| OrgId(o.get())),
+        )
+        .with_capabilities(CapabilitySet::from_bits(self.capabilities))
+        .with_active(self.active)
+    }
+}
+
+/// A resource.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct ArbResource {
+    /// Its organization.
+    pub organization: Option<SmallId>,
+    /// Its creator.
+    pub creator: Option<SmallId>,
+}
+
+impl ArbResource {
+    /// The engine's resource.
+    pub fn get(self) -> Resource {
+        Resource::new(
+            self.organization.map(|o| OrgId(o.get())),
+            self.creator.map(|u| UserId(u.get())),
+        )
+    }
+}
+
+/// A capability bit; any `u8`, reduced below [`Capability::MAX`].
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct ArbCapability(u8);
+
+impl ArbCapability {
+    /// The capability.
+    pub fn get(self) -> Capability {
+        match Capability::new(self.0 % Capability::MAX) {
+            Some(capability) => capability,
+            None => Capability::of::<0>(),
+        }
+    }
+}
+
+/// An action on a resource.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum ArbAction {
+    /// Read.
+    Read,
+    /// A write naming a capability.
+    Write(ArbCapability),
+}
+
+impl ArbAction {
+    /// The engine's action.
+    pub fn get(self) -> Action {
+        match self {
+            ArbAction::Read => Action::Read,
+            ArbAction::Write(capability) => Action::Write(capability.get()),
+        }
+    }
+}
+
+/// An organization act.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum ArbOrgAct {
+    /// Create.
+    Create,
+    /// List.
+    List,
+    /// View.
+    View(SmallId),
+    /// Update.
+    Update(SmallId),
+    /// Delete.
+    Delete(SmallId),
+    /// List members.
+    ListMembers(SmallId),
+    /// Add a member.
+    AddMember(SmallId, ArbPrincipal),
+    /// Remove a member.
+    RemoveMember(SmallId, ArbPrincipal),
+    /// Read the audit log.
+    ReadAuditLog,
+}
+
+impl ArbOrgAct {
+    /// The engine's act.
+    pub fn get(self) -> OrgAct {
+        let org = |id: SmallId| OrgId(id.get());
+        match self {
+            ArbOrgAct::Create => OrgAct::Create,
+            ArbOrgAct::List => OrgAct::List,
+            ArbOrgAct::View(id) => OrgAct::View(org(id)),
+            ArbOrgAct::Update(id) => OrgAct::Update(org(id)),
+            ArbOrgAct::Delete(id) => OrgAct::Delete(org(id)),
+            ArbOrgAct::ListMembers(id) => OrgAct::ListMembers(org(id)),
+            ArbOrgAct::AddMember(id, user) => OrgAct::AddMember {
+                organization: org(id),
+                user: user.get(),
+            },
+            ArbOrgAct::RemoveMember(id, user) => OrgAct::RemoveMember {
+                organization: org(id),
+                user: user.get(),
+            },
+            ArbOrgAct::ReadAuditLog => OrgAct::ReadAuditLog,
+        }
+    }
+
+    /// The organization the act is about, if it is about one.
+    pub fn organization(self) -> Option<OrgId> {
+        match self.get() {
+            OrgAct::View(o) | OrgAct::Update(o) | OrgAct::Delete(o) | OrgAct::ListMembers(o) => {
+                Some(o)
+            }
+            OrgAct::AddMember { organization, .. } | OrgAct::RemoveMember { organization, .. } => {
+                Some(organization)
+            }
+            OrgAct::Create | OrgAct::List | OrgAct::ReadAuditLog => None,
+        }
+    }
+}
+
+/// A user change.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct ArbChange {
+    /// New email.
+    pub email: bool,
+    /// New password.
+    pub password: bool,
+    /// New capabilities.
+    pub capabilities: Option<u32>,
+    /// New role.
+    pub role: Option<ArbRole>,
+    /// New active state.
+    pub active: Option<bool>,
+    /// New organization.
+    pub organization: Option<Option<SmallId>>,
+}
+
+impl ArbChange {
+    /// The engine's change.
+    pub fn get(self) -> UserChange {
+        UserChange {
+            email: self.email,
+            password: self.password,
+            capabilities: self.capabilities.map(CapabilitySet::from_bits),
+            role: self.role.map(Role::from),
+            active: self.active,
+            organization: self.organization.map(|o| o.map(|o| OrgId(o.get()))),
+        }
+    }
+}
+
+/// A user act.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum ArbUserAct {
+    /// Create.
+    Create {
+        /// Role of the new user.
+        role: ArbRole,
+        /// Its organization.
+        organization: Option<SmallId>,
+        /// Whether the system is empty.
+        first_user: bool,
+    },
+    /// List.
+    List,
+    /// View.
+    View(ArbPrincipal),
+    /// Update.
+    Update(ArbPrincipal, ArbChange),
+    /// Delete.
+    Delete(ArbPrincipal),
+}
+
+impl ArbUserAct {
+    /// The engine's act.
+    pub fn get(self) -> UserAct {
+        match self {
+            ArbUserAct::Create {
+                role,
+                organization,
+                first_user,
+            } => UserAct::Create {
+                role: role.into(),
+                organization: organization.map(|o| OrgId(o.get())),
+                first_user,
+            },
+            ArbUserAct::List => UserAct::List,
+            ArbUserAct::View(user) => UserAct::View(user.get()),
+            ArbUserAct::Update(user, change) => UserAct::Update {
+                user: user.get(),
+                change: change.get(),
+            },
+            ArbUserAct::Delete(user) => UserAct::Delete(user.get()),
+        }
+    }
+}
+
+/// One fuzz input for the engine.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub struct EngineInput {
+    /// Who asks.
+    pub principal: ArbPrincipal,
+    /// About which resource.
+    pub resource: ArbResource,
+    /// To do what.
+    pub action: ArbAction,
+    /// An organization act.
+    pub org_act: ArbOrgAct,
+    /// A user act.
+    pub user_act: ArbUserAct,
+    /// Whether the user act is anonymous.
+    pub anonymous: bool,
+    /// Whether anonymous registration is open.
+    pub open_registration: bool,
+    /// A capability to grant, for the monotonicity check.
+    pub grant: ArbCapability,
+}
+
+/// Decodes `data` and checks every invariant; see [`check_input`].
+pub fn check_bytes(data: &[u8]) -> Checked {
+    match EngineInput::arbitrary_take_rest(Unstructured::new(data)) {
+        Ok(input) => check_input(&input),
+        // Too few bytes for one input: nothing to check.
+        Err(_) => Ok(()),
+    }
+}
+
+const ALLOW_REASONS: [Reason; 5] = [
+    Reason::Superuser,
+    Reason::Creator,
+    Reason::OrganizationAdmin,
+    Reason::MemberRead,
+    Reason::Capability,
+];
+const DENY_REASONS: [Reason; 4] = [
+    Reason::Inactive,
+    Reason::NoOrganization,
+    Reason::OtherOrganization,
+    Reason::Capability,
+];
+
+/// Checks the §3 invariants on one input, under the documented and the strict policy (each
+/// with the input's registration setting):
+///
+/// * an inactive principal is denied everything, with [`Reason::Inactive`], and its scope is
+///   empty;
+/// * a resource decision names a rule 0–7 whose effect matches it;
+/// * a non-superuser is allowed on a resource of another organization, or of none, only by
+///   [`Reason::Creator`], and never under the strict policy;
+/// * `scope(p).contains(r) == authorize(p, Read, r).is_allowed()`;
+/// * granting a capability, or promoting the role, never turns an allow into a deny;
+/// * strict never allows what documented denies, and [`authorize`] is the documented policy;
+/// * a non-superuser is allowed an act on an organization only as a member of it, and never
+///   deletes one; anonymous callers get only bootstrap or open registration; only
+///   superusers list or delete users.
+pub fn check_input(input: &EngineInput) -> Checked {
+    let documented = Policy {
+        open_registration: input.open_registration,
+        ..Policy::DOCUMENTED
+    };
+    let strict = Policy {
+        open_registration: input.open_registration,
+        ..Policy::STRICT
+    };
+    for policy in [documented, strict] {
+        check_policy(policy, input)?;
+    }
+
+    let p = input.principal.get();
+    let r = input.resource.get();
+    let action = input.action.get();
+    let loose = documented.authorize(&p, action, &r);
+    let tight = strict.authorize(&p, action, &r);
+    ensure(!tight.is_allowed() || loose.is_allowed(), || {
+        format!(
+            "strict allows what documented denies: {p:?} {action:?} {r:?}: {tight:?} vs {loose:?}"
+        )
+    })?;
+    ensure(
+        authorize(&p, action, &r) == Policy::DOCUMENTED.authorize(&p, action, &r),
+        || "the free authorize() differs from Policy::DOCUMENTED".to_owned(),
+    )
+}
+
+fn check_policy(policy: Policy, input: &EngineInput) -> Checked {
+    let p = input.principal.get();
+    let r = input.resource.get();
+    let action = input.action.get();
+    let decision = policy.authorize(&p, action, &r);
+    let context = || format!("{policy:?} {p:?} {action:?} {r:?} -> {decision:?}");
+
+    // The decision names a rule of the hierarchy, and the rule's effect.
+    ensure(decision.reason.rule().is_some(), || {
+        format!("resource decision without a rule: {}", context())
+    })?;
+    let reasons: &[Reason] = match decision.effect {
+        Effect::Allow => &ALLOW_REASONS,
+        Effect::Deny => &DENY_REASONS,
+    };
+    ensure(reasons.contains(&decision.reason), || {
+        format!("effect and reason disagree: {}", context())
+    })?;
+
+    // Rule 0.
+    if !p.active {
+        ensure(
+            decision.is_denied() && decision.reason == Reason::Inactive,
+            || format!("inactive principal not denied by rule 0: {}", context()),
+        )?;
+        ensure(!policy.scope(&p).contains(&r), || {
+            format!("inactive principal has a non-empty scope: {}", context())
+        })?;
+        let org = policy.authorize_org(&p, input.org_act.get());
+        ensure(org.is_denied() && org.reason == Reason::Inactive, || {
+            format!(
+                "inactive principal allowed an organization act: {org:?} {}",
+                context()
+            )
+        })?;
+        let user = policy.authorize_user(Some(&p), input.user_act.get());
+        ensure(user.is_denied() && user.reason == Reason::Inactive, || {
+            format!(
+                "inactive principal allowed a user act: {user:?} {}",
+                context()
+            )
+        })?;
+    }
+
+    // Tenant isolation.
+    let same_org = matches!((p.organization, r.organization), (Some(a), Some(b)) if a == b);
+    if decision.is_allowed() && p.role != Role::Superuser && !same_org {
+        ensure(decision.reason == Reason::Creator, || {
+            format!("cross-tenant allow not by the creator rule: {}", context())
+        })?;
+        ensure(policy.creator_access == CreatorAccess::Anywhere, || {
+            format!("cross-tenant allow under strict isolation: {}", context())
+        })?;
+    }
+
+    // Scope agrees with reading.
+    let readable = policy.authorize(&p, Action::Read, &r).is_allowed();
+    let scope = policy.scope(&p);
+    ensure(scope.contains(&r) == readable, || {
+        format!(
+            "scope {scope:?} disagrees with authorize(Read) = {readable}: {}",
+            context()
+        )
+    })?;
+
+    // Monotonicity: a capability more, or a stronger role, never takes an allow away.
+    let granted = p.with_capabilities(p.capabilities.with(input.grant.get()));
+    let after_grant = policy.authorize(&granted, action, &r);
+    ensure(decision.is_denied() || after_grant.is_allowed(), || {
+        format!(
+            "granting {:?} turned an allow into {after_grant:?}: {}",
+            input.grant.get(),
+            context()
+        )
+    })?;
+    for role in Role::ALL {
+        if role >= p.role {
+            let promoted = Principal { role, ..p };
+            let after = policy.authorize(&promoted, action, &r);
+            ensure(decision.is_denied() || after.is_allowed(), || {
+                format!(
+                    "promoting to {role} turned an allow into {after:?}: {}",
+                    context()
+                )
+            })?;
+        }
+    }
+
+    check_org_act(policy, &p, input.org_act)?;
+    check_user_act(policy, input)
+}
+
+fn check_org_act(policy: Policy, p: &Principal, act: ArbOrgAct) -> Checked {
+    let decision = policy.authorize_org(p, act.get());
+    if p.role == Role::Superuser || decision.is_denied() {
+        return Ok(());
+    }
+    let context = || format!("{policy:?} {p:?} {:?} -> {decision:?}", act.get());
+    ensure(!matches!(act.get(), OrgAct::Delete(_)), || {
+        format!("a non-superuser may delete an organization: {}", context())
+    })?;
+    if let Some(org) = act.organization() {
+        ensure(p.is_member_of(org), || {
+            format!("a non-member acts on an organization: {}", context())
+        })?;
+    }
+    match act.get() {
+        OrgAct::AddMember { user, organization } => ensure(
+            user.role != Role::Superuser
+                && (user.organization.is_none() || user.is_member_of(organization)),
+            || format!("an admin pulls a user out of another tenant: {}", context()),
+        ),
+        OrgAct::RemoveMember { user, organization } => ensure(
+            user.role != Role::Superuser && user.is_member_of(organization),
+            || format!("an admin removes a user of another tenant: {}", context()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_user_act(policy: Policy, input: &EngineInput) -> Checked {
+    let p = input.principal.get();
+    let act = input.user_act.get();
+    let actor = if input.anonymous { None } else { Some(&p) };
+    let decision = policy.authorize_user(actor, act);
+    let context = || format!("{policy:?} {actor:?} {act:?} -> {decision:?}");
+    if decision.is_denied() {
+        return Ok(());
+    }
+    let Some(p) = actor else {
+        return ensure(
+            decision.reason == Reason::Bootstrap
+                || (policy.open_registration && decision.reason == Reason::OpenRegistration),
+            || {
+                format!(
+                    "anonymous allowed beyond bootstrap and registration: {}",
+                    context()
+                )
+            },
+        );
+    };
+    if p.role == Role::Superuser {
+        return Ok(());
+    }
+    match act {
+        UserAct::List | UserAct::Delete(_) => Err(crate::Violation(format!(
+            "a non-superuser lists or deletes users: {}",
+            context()
+        ))),
+        UserAct::View(user) | UserAct::Update { user, .. } => ensure(
+            user.id == p.id
+                || (p.role == Role::Admin
+                    && user.role != Role::Superuser
+                    && matches!(p.organization, Some(o) if user.is_member_of(o))),
+            || {
+                format!(
+                    "a user reaches another tenant's or a superuser's account: {}",
+                    context()
+                )
+            },
+        ),
+        UserAct::Create {
+            role,
+            organization,
+            first_user,
+        } => ensure(
+            first_user
+                || (p.role == Role::Admin
+                    && role == Role::User
+                    && organization.is_none_or(|o| p.is_member_of(o))),
+            || format!("a user creates beyond its power: {}", context()),
+        ),
+    }
+}
