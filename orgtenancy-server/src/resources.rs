@@ -24,6 +24,7 @@ pub struct CaOut {
     /// A name for people.
     pub name: String,
     /// Optional description.
+    #[oai(nullable)]
     pub description: Option<String>,
     /// The subject, e.g. `CN=Acme Root,O=Acme,C=US`.
     pub subject_dn: String,
@@ -36,8 +37,10 @@ pub struct CaOut {
     /// Whether it is a self-signed root.
     pub is_root: bool,
     /// The CA that signed it (intermediates).
+    #[oai(nullable)]
     pub parent_ca_id: Option<i64>,
     /// Basic-constraints path length (`null`: unlimited).
+    #[oai(nullable)]
     pub path_length: Option<i64>,
     /// Whether it issues leaf certificates.
     pub allow_leaf_certs: bool,
@@ -48,8 +51,10 @@ pub struct CaOut {
     /// End of validity.
     pub not_after: DateTime<Utc>,
     /// The owning organization (`null`: organization-less, superuser-only).
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
     /// Who created it.
+    #[oai(nullable)]
     pub created_by_user_id: Option<i64>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
@@ -283,8 +288,10 @@ pub struct CertOut {
     /// End of validity.
     pub not_after: DateTime<Utc>,
     /// When it was revoked.
+    #[oai(nullable)]
     pub revoked_at: Option<DateTime<Utc>>,
     /// Why it was revoked.
+    #[oai(nullable)]
     pub revocation_reason: Option<String>,
     /// The issuing CA.
     pub issuer_id: i64,
@@ -293,8 +300,10 @@ pub struct CertOut {
     /// IP subject alternative names.
     pub san_ip_addresses: Vec<String>,
     /// The owning organization.
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
     /// Who issued it.
+    #[oai(nullable)]
     pub created_by_user_id: Option<i64>,
     /// When it was created.
     pub created_at: DateTime<Utc>,

@@ -28,6 +28,7 @@ pub struct OrganizationOut {
     /// Unique name.
     pub name: String,
     /// Optional description.
+    #[oai(nullable)]
     pub description: Option<String>,
     /// When it was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
@@ -115,6 +116,7 @@ pub struct UserOut {
     /// Whether the account may sign in and act.
     pub is_active: bool,
     /// The user's organization, or `null`.
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
     /// May create certificate authorities.
     pub can_create_ca: bool,
@@ -254,16 +256,22 @@ pub struct AuditEntryOut {
     /// What happened, e.g. `org_delete`.
     pub action: String,
     /// Who did it, if known.
+    #[oai(nullable)]
     pub user_id: Option<i64>,
     /// Its username at the time.
+    #[oai(nullable)]
     pub username: Option<String>,
     /// The organization the entry belongs to.
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
     /// The kind of thing acted on, e.g. `organization`.
+    #[oai(nullable)]
     pub resource_type: Option<String>,
     /// Its id.
+    #[oai(nullable)]
     pub resource_id: Option<String>,
     /// A short human-readable detail.
+    #[oai(nullable)]
     pub detail: Option<String>,
 }
 
