@@ -1,12 +1,12 @@
-//! `/audit-logs`: reading the append-only audit log (SPEC §6). There is no operation that
-//! changes or deletes entries.
+//! `/audit-logs`: reading the append-only audit log (SPEC §6), and verifying its
+//! tamper-evident chain. There is no operation that changes or deletes entries.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use orgtenancy_core::{OrgAct, UserId};
-use orgtenancy_sqlx::AuditFilter;
-use poem_openapi::{ApiResponse, OpenApi, param::Query, payload::Json};
+use orgtenancy_core::{OrgAct, Scope, UserId};
+use orgtenancy_sqlx::{AuditChainReport, AuditFilter, ChainBreak, ChainBreakReason};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Query, payload::Json};
 
 use crate::{
     ApiTags,
@@ -25,6 +25,92 @@ enum AuditList {
     /// One page of entries the caller may read, by id.
     #[oai(status = 200)]
     Ok(Json<Vec<AuditEntryOut>>),
+}
+
+#[derive(ApiResponse)]
+enum AuditVerify {
+    /// The verification ran; `ok` says whether the chain is intact, `first_broken` where not.
+    #[oai(status = 200)]
+    Ok(Json<AuditChainOut>),
+}
+
+/// The result of verifying the audit log's hash chain.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuditChainReport")]
+pub(crate) struct AuditChainOut {
+    /// Whether the whole chain is intact.
+    pub ok: bool,
+    /// Chained entries found intact (up to the first break).
+    pub entries_checked: u64,
+    /// Entries written before the chain existed (before the upgrade that added it); their
+    /// content is not covered.
+    pub unchained_entries: u64,
+    /// The newest chained entry according to the chain head.
+    #[oai(nullable)]
+    pub head_id: Option<i64>,
+    /// Its SHA-256 hash (hex). Recording it outside the database lets a later verification
+    /// notice even a rewrite of the whole chain.
+    pub head_hash: String,
+    /// The first broken link, in id order.
+    #[oai(nullable)]
+    pub first_broken: Option<ChainBreakOut>,
+}
+
+/// Where and why the chain breaks.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuditChainBreak")]
+pub(crate) struct ChainBreakOut {
+    /// The audit entry at which the chain breaks (for a deleted entry: the one after it; for
+    /// deleted newest entries: the newest the chain head names).
+    pub id: i64,
+    /// Why.
+    pub reason: ChainBreakReasonOut,
+    /// The reason, for a person.
+    pub detail: String,
+}
+
+/// Why the chain breaks at an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "AuditChainBreakReason", rename_all = "snake_case")]
+pub(crate) enum ChainBreakReasonOut {
+    /// The entry was changed: its fields do not match its hash.
+    HashMismatch,
+    /// The entry does not link to the one before it: an entry was deleted, inserted or moved.
+    PrevHashMismatch,
+    /// The entry has no hash although the chain had started.
+    Unhashed,
+    /// The chain does not end at the recorded head: the newest entries were deleted.
+    HeadMismatch,
+}
+
+impl From<ChainBreak> for ChainBreakOut {
+    fn from(broken: ChainBreak) -> ChainBreakOut {
+        let reason = match broken.reason {
+            ChainBreakReason::HashMismatch => ChainBreakReasonOut::HashMismatch,
+            ChainBreakReason::PrevHashMismatch => ChainBreakReasonOut::PrevHashMismatch,
+            ChainBreakReason::Unhashed => ChainBreakReasonOut::Unhashed,
+            // A reason added to the store later is at least a broken head.
+            _ => ChainBreakReasonOut::HeadMismatch,
+        };
+        ChainBreakOut {
+            id: broken.id,
+            reason,
+            detail: broken.reason.describe().to_owned(),
+        }
+    }
+}
+
+impl From<AuditChainReport> for AuditChainOut {
+    fn from(report: AuditChainReport) -> AuditChainOut {
+        AuditChainOut {
+            ok: report.ok,
+            entries_checked: report.entries_checked,
+            unchained_entries: report.unchained_entries,
+            head_id: report.head_id,
+            head_hash: report.head_hash,
+            first_broken: report.first_broken.map(ChainBreakOut::from),
+        }
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Audit")]
@@ -97,6 +183,44 @@ impl AuditApi {
         Ok(AuditList::Ok(Json(
             entries.into_iter().map(AuditEntryOut::from).collect(),
         )))
+    }
+
+    /// Verify the audit log's hash chain
+    ///
+    /// Walks the whole log in id order and checks every entry's hash (over all its fields
+    /// and its predecessor's hash), every link, and that the chain ends at the recorded head;
+    /// reports the first break. Allowed exactly when the engine gives the caller the whole
+    /// audit log (`audit_scope` is `All`: a superuser); admins and users get 403.
+    #[oai(
+        path = "/audit-logs/verify",
+        method = "get",
+        operation_id = "verify_audit_chain"
+    )]
+    async fn verify(&self, auth: BearerToken) -> Result<AuditVerify, ApiError> {
+        let caller = self.ctx.authenticate(&auth).await?;
+        let principal = caller.principal();
+        let decision = self
+            .ctx
+            .policy
+            .authorize_org(&principal, OrgAct::ReadAuditLog);
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        // The chain covers every entry, so verifying it reads the whole log.
+        if !matches!(self.ctx.policy.audit_scope(&principal), Scope::All) {
+            return Err(ApiError::forbidden(
+                "verifying the audit chain needs access to the whole audit log",
+            ));
+        }
+        let report = self.ctx.store.verify_audit_chain().await?;
+        if let Some(broken) = report.first_broken {
+            tracing::warn!(
+                id = broken.id,
+                reason = broken.reason.code(),
+                "the audit chain is broken"
+            );
+        }
+        Ok(AuditVerify::Ok(Json(report.into())))
     }
 }
 

@@ -221,6 +221,12 @@ async fn adds_race_deletes(store: &SqlStore) {
             .expect("members");
         assert_eq!(members.len(), n);
     }
+    // Every racer's audit entry joined one chain (appends never fork).
+    let chain = store
+        .verify_audit_chain()
+        .await
+        .expect("verify the audit chain");
+    assert!(chain.ok, "the audit chain after the races: {chain:?}");
     eprintln!("adds_race_deletes: {round} rounds, {tally:?}");
     assert!(
         tally.rounds_deleted > 0,
