@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use orgtenancy_sqlx::{Actor, NewAuditEntry, StoreError, User};
+use orgtenancy_sqlx::{Actor, NewAuditEntry, StoreError, ThrottleKind, User};
+use poem::Request;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+use tokio::sync::OnceCell;
 
 use crate::{
     ApiTags,
@@ -12,6 +14,7 @@ use crate::{
     passwords,
     payload::{FormBody, JsonBody},
     schema::{LogoutRequest, RefreshRequest, TokenForm, TokenOut},
+    throttle::{Admission, Throttled},
     tokens::{hash_refresh_token, new_refresh_token},
 };
 
@@ -42,10 +45,15 @@ impl AuthApi {
     /// Log in (OAuth2 password flow)
     ///
     /// Form-encoded `username` and `password`. Wrong credentials, an unknown username and an
-    /// inactive account all answer 401 with `WWW-Authenticate: Bearer`, in the same time.
-    /// After too many failures for one username, 429 until the window passes.
+    /// inactive account all answer 401 with `WWW-Authenticate: Bearer`, after the same work.
+    /// Attempts are limited per username and per client address within a window (shared by
+    /// every server process); over a limit, 429 with `Retry-After` until the window ends.
     #[oai(path = "/auth/token", method = "post", operation_id = "login")]
-    async fn token(&self, form: FormBody<TokenForm>) -> Result<TokenResponse, ApiError> {
+    async fn token(
+        &self,
+        request: &Request,
+        form: FormBody<TokenForm>,
+    ) -> Result<TokenResponse, ApiError> {
         let form = form.0;
         if form
             .grant_type
@@ -56,28 +64,37 @@ impl AuthApi {
                 "unsupported grant_type; use `password`",
             ));
         }
-        if let Some(wait) = self.ctx.throttle.blocked(&form.username) {
-            return Err(ApiError::too_many_requests(
-                "too many failed logins; try again later",
-                wait,
-            ));
-        }
+        let throttle = &self.ctx.throttle;
+        let address = throttle.client_address(request);
+        let attempt = match throttle
+            .admit(self.ctx.store.as_ref(), &form.username, &address)
+            .await?
+        {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Throttled(throttled) => {
+                return Err(self.refuse(&form.username, throttled).await?);
+            }
+        };
         let user = match self.ctx.store.get_user_by_username(&form.username).await {
             Ok(user) => Some(user),
             Err(StoreError::NotFound(_)) => None,
             Err(other) => return Err(other.into()),
         };
-        let stored = user.as_ref().map(|user| user.password_hash.clone());
-        let matches = passwords::verify(form.password, stored).await?;
+        // One verification whether or not the user exists: an unknown username is checked
+        // against a dummy hash with the parameters of real ones, so it costs the same.
+        let stored = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => dummy_hash().await?.to_owned(),
+        };
+        let matches = passwords::verify(form.password, Some(stored)).await?;
         match user {
             Some(user) if matches && user.is_active => {
-                self.ctx.throttle.clear(&form.username);
+                throttle.succeeded(self.ctx.store.as_ref(), attempt).await?;
                 let tokens = self.issue(&user).await?;
                 self.audit_login(&user, "login_success", None).await?;
                 Ok(TokenResponse::Ok(Json(tokens)))
             }
             user => {
-                self.ctx.throttle.record_failure(&form.username);
                 let detail = match &user {
                     Some(_) if matches => "inactive account",
                     _ => "wrong username or password",
@@ -174,7 +191,38 @@ impl AuthApi {
     }
 }
 
+/// A hash of a fixed text with the parameters of real hashes and a random salt, made once per
+/// process: the password of an unknown username is verified against it.
+async fn dummy_hash() -> Result<&'static str, ApiError> {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| passwords::hash("no user has this password".to_owned()))
+        .await
+        .map(String::as_str)
+}
+
 impl AuthApi {
+    /// The 429 for a throttled attempt. The first refusal of a window is audited as a
+    /// `login_failure`; later ones are only counted, so a flood cannot grow the audit log.
+    async fn refuse(&self, username: &str, throttled: Throttled) -> Result<ApiError, ApiError> {
+        if throttled.first {
+            let user = match self.ctx.store.get_user_by_username(username).await {
+                Ok(user) => Some(user),
+                Err(StoreError::NotFound(_)) => None,
+                Err(other) => return Err(other.into()),
+            };
+            let detail = match throttled.by {
+                ThrottleKind::Username => "throttled: too many login attempts for this username",
+                _ => "throttled: too many login attempts from this address",
+            };
+            self.audit_failure(username, user.as_ref(), detail).await?;
+        }
+        Ok(ApiError::too_many_requests(
+            "too many failed logins; try again later",
+            throttled.retry_after,
+        ))
+    }
+
     async fn issue(&self, user: &User) -> Result<TokenOut, ApiError> {
         let access_token = self
             .ctx
@@ -242,5 +290,31 @@ impl AuthApi {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use orgtenancy_sqlx::password;
+
+    use super::*;
+
+    /// The algorithm, version and cost parameters of a PHC string (everything before the salt).
+    fn cost(phc: &str) -> String {
+        phc.split('$').take(4).collect::<Vec<_>>().join("$")
+    }
+
+    // An unknown username costs what a wrong password costs because both run the same
+    // verification against a hash of the same parameters; checked on the parameters, not on
+    // a clock.
+    #[tokio::test]
+    async fn the_dummy_hash_costs_what_real_hashes_cost() {
+        let dummy = dummy_hash().await.unwrap();
+        let real = passwords::hash("a real password".to_owned()).await.unwrap();
+        assert_eq!(cost(dummy), cost(&real));
+        assert!(cost(&real).starts_with("$argon2id$v=19$m="), "{real}");
+        assert!(!password::verify("a real password", dummy));
+        // Made once per process.
+        assert!(std::ptr::eq(dummy, dummy_hash().await.unwrap()));
     }
 }

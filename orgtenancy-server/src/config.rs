@@ -25,11 +25,28 @@ pub struct ServerConfig {
     pub policy: Policy,
     /// The largest request body accepted, in bytes (default 1 MiB); larger bodies get 413.
     pub max_body_bytes: usize,
-    /// Failed logins per username within [`ServerConfig::login_failure_window`] before
-    /// further attempts get 429 (default 10).
+    /// Login attempts per username (case-insensitive) within
+    /// [`ServerConfig::login_failure_window`] before further attempts get 429 (default 10; 0:
+    /// no limit). Counted in the database, so every server process on it shares the count; a
+    /// successful login clears it.
     pub max_login_failures: u32,
-    /// The window over which failed logins are counted (default 15 minutes).
+    /// Login attempts per client address within the window before further attempts get 429
+    /// (default 100, larger because many users can share an address; 0: no limit). A
+    /// successful login gives its own attempt back but does not clear the earlier failures.
+    pub max_login_failures_per_address: u32,
+    /// The window over which login attempts are counted (default 15 minutes); it begins with
+    /// the first attempt and a new one begins with the first attempt after it ends.
     pub login_failure_window: Duration,
+    /// Take the client's address from the rightmost `X-Forwarded-For` entry instead of the
+    /// peer's address (default off). Turn it on only behind a reverse proxy that always sets
+    /// the header: otherwise clients choose the address they are counted under.
+    pub trust_forwarded_for: bool,
+    /// The most bytes of request headers (names and values) accepted (default 16 KiB);
+    /// more gets 431.
+    pub max_header_bytes: usize,
+    /// How long a request may take, body upload included, before it is answered 503 with
+    /// `Retry-After` (default 30 seconds).
+    pub request_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -42,7 +59,11 @@ impl Default for ServerConfig {
             policy: Policy::DOCUMENTED,
             max_body_bytes: 1024 * 1024,
             max_login_failures: 10,
+            max_login_failures_per_address: 100,
             login_failure_window: Duration::from_secs(15 * 60),
+            trust_forwarded_for: false,
+            max_header_bytes: 16 * 1024,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -63,7 +84,14 @@ impl std::fmt::Debug for ServerConfig {
             .field("policy", &self.policy)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_login_failures", &self.max_login_failures)
+            .field(
+                "max_login_failures_per_address",
+                &self.max_login_failures_per_address,
+            )
             .field("login_failure_window", &self.login_failure_window)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use orgtenancy_core::{OrgId, Policy, Principal, Role, UserId};
-use orgtenancy_sqlx::{Actor, Entity, Page, Store, StoreError, User};
+use orgtenancy_sqlx::{Actor, Conflict, Entity, Page, Store, StoreError, User};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 
 use crate::{
@@ -160,4 +160,13 @@ pub(crate) fn page(skip: u64, limit: u32) -> Page {
 /// Default page size.
 pub(crate) fn default_limit() -> u32 {
     100
+}
+
+/// How many read-decide-write rounds a handler runs before it answers 409.
+const DECISION_ATTEMPTS: u32 = 5;
+
+/// Whether `error` says the row changed between the decision and the write
+/// ([`Conflict::Changed`]) and another read-decide-write round is allowed after `attempts`.
+pub(crate) fn decide_again(error: &StoreError, attempts: u32) -> bool {
+    matches!(error, StoreError::Conflict(Conflict::Changed)) && attempts < DECISION_ATTEMPTS
 }

@@ -25,8 +25,10 @@ pub struct ErrorBody {
     pub detail: String,
 }
 
-/// How long a client should wait before retrying when the database is unavailable, in seconds.
-const RETRY_AFTER_SECONDS: u64 = 5;
+/// How long a client should wait before retrying when the database is busy or unavailable
+/// (or a request timed out), in seconds: busy moments are short, and a client that retries
+/// meets the database's own queue (the busy timeout, the pool's acquire timeout).
+pub const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The value of `WWW-Authenticate` on every 401.
 pub(crate) const BEARER_CHALLENGE: &str = "Bearer";
@@ -61,10 +63,13 @@ pub enum ApiError {
     /// Too many failed logins; retry later.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// The request's headers are larger than the server accepts.
+    #[oai(status = 431)]
+    HeadersTooLarge(Json<ErrorBody>),
     /// An unexpected server-side failure (details are only logged).
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// The database is unavailable; retry later.
+    /// The database is busy or unavailable, or the request took too long; retry later.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
@@ -74,6 +79,10 @@ fn body(detail: impl Into<String>) -> Json<ErrorBody> {
         detail: detail.into(),
     })
 }
+
+/// The 403 detail of every denial about where a row is (see [`ApiError::denied`]).
+pub const OUTSIDE_ORGANIZATION: &str =
+    "not allowed: the target is outside your organization or does not exist";
 
 impl ApiError {
     /// 400.
@@ -125,12 +134,32 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After`, for a request that took longer than the server allows.
+    pub fn timed_out() -> ApiError {
+        ApiError::Unavailable(
+            body("the request took too long; try again later"),
+            RETRY_AFTER_SECONDS,
+        )
+    }
+
+    /// 431.
+    pub fn headers_too_large(detail: impl Into<String>) -> ApiError {
+        ApiError::HeadersTooLarge(body(detail))
+    }
+
     /// The error for a denied [`Decision`]: 401 when the engine says authentication is
     /// missing, 403 otherwise. The reason is logged, and given to the client as the detail.
     pub fn denied(decision: Decision) -> ApiError {
         tracing::info!(reason = ?decision.reason, "request denied");
         match decision.reason {
             Reason::Anonymous => ApiError::unauthorized(decision.reason.describe()),
+            // One text for every "outside your organization" denial: a missing row is
+            // described to the engine as one outside any organization, so distinct texts
+            // would tell a caller which ids exist in other tenants.
+            Reason::NoOrganization
+            | Reason::OtherOrganization
+            | Reason::NotMember
+            | Reason::TargetInOtherOrganization => ApiError::forbidden(OUTSIDE_ORGANIZATION),
             reason => ApiError::forbidden(reason.describe()),
         }
     }
@@ -147,6 +176,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -164,6 +194,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(b)
             | ApiError::Unprocessable(b)
             | ApiError::TooManyRequests(b, _)
+            | ApiError::HeadersTooLarge(b)
             | ApiError::Internal(b)
             | ApiError::Unavailable(b, _) => &b.0.detail,
         }
@@ -181,6 +212,7 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body(detail)),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body(detail)),
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable(detail),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::headers_too_large(detail),
             StatusCode::SERVICE_UNAVAILABLE => ApiError::unavailable(),
             status if status.is_server_error() => ApiError::Internal(body(detail)),
             _ => return Err(detail),
@@ -189,7 +221,10 @@ impl ApiError {
 }
 
 /// The single mapping of storage errors to HTTP: not found 404, conflict 409, invalid 422,
-/// unavailable 503 (with `Retry-After`). Store messages never contain SQL or driver text.
+/// unavailable 503 (with `Retry-After`). A busy database (SQLite busy or locked, a
+/// PostgreSQL serialization failure, deadlock or lock timeout, a pool timeout) reaches here as
+/// `StoreError::Unavailable`, classified by error code in `orgtenancy-sqlx`, so it is a 503,
+/// never a 500. Store messages never contain SQL or driver text.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
@@ -276,4 +311,56 @@ fn is_json(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(error: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = error.into_response();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|value| value.to_str().unwrap().to_owned());
+        let status = response.status();
+        let body = response.into_body().into_vec().await.unwrap();
+        (status, retry_after, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn store_errors_map_by_kind() {
+        let rows = [
+            (StoreError::Unavailable, 503, Some("1")),
+            (StoreError::NotFound(Entity::User), 404, None),
+            (
+                StoreError::Conflict(orgtenancy_sqlx::Conflict::Username),
+                409,
+                None,
+            ),
+            (
+                StoreError::Invalid {
+                    field: "name",
+                    message: "must not be empty".to_owned(),
+                },
+                422,
+                None,
+            ),
+            (StoreError::Internal, 500, None),
+        ];
+        for (error, status, retry_after) in rows {
+            let (got, header, body) = answer(ApiError::from(error.clone())).await;
+            assert_eq!(got.as_u16(), status, "{error:?}");
+            assert_eq!(header.as_deref(), retry_after, "{error:?}");
+            assert!(body["detail"].is_string(), "{error:?}: {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_timeout_is_a_503_to_retry() {
+        let (status, retry_after, body) = answer(ApiError::timed_out()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert!(body["detail"].is_string());
+    }
 }

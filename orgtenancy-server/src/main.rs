@@ -4,7 +4,7 @@
 
 use std::{process::ExitCode, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use orgtenancy_core::{CreatorAccess, Policy};
 use orgtenancy_server::{ServerConfig, app};
 use poem::{Server, listener::TcpListener};
@@ -21,10 +21,15 @@ struct Cli {
     /// Database URL: `sqlite://FILE?mode=rwc` (created on first start) or `postgres://...`.
     #[arg(
         long,
+        global = true,
         env = "ORGTENANCY_DATABASE_URL",
         default_value = "sqlite://orgtenancy.db?mode=rwc"
     )]
     database_url: String,
+
+    /// What to do instead of serving the API.
+    #[command(subcommand)]
+    command: Option<Command>,
 
     /// Address to listen on.
     #[arg(long, env = "ORGTENANCY_BIND", default_value = "127.0.0.1:8000")]
@@ -64,6 +69,46 @@ struct Cli {
     #[arg(long, env = "ORGTENANCY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
 
+    /// Largest accepted request headers (names and values together), in bytes; more gets 431.
+    #[arg(long, env = "ORGTENANCY_MAX_HEADER_BYTES", default_value_t = 16 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=400 * 1024))]
+    max_header_bytes: u64,
+
+    /// Longest a request may take (reading its body included) before it is answered 503 with
+    /// `Retry-After`, in seconds.
+    #[arg(long, env = "ORGTENANCY_REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout_seconds: u64,
+
+    /// A connection on which nothing is read or written for this many seconds is closed.
+    #[arg(long, env = "ORGTENANCY_IDLE_TIMEOUT_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout_seconds: u64,
+
+    /// Login attempts per username within the window before further ones get 429 (0: no
+    /// limit). Counted in the database, shared by every server process on it.
+    #[arg(long, env = "ORGTENANCY_MAX_LOGIN_FAILURES", default_value_t = 10)]
+    max_login_failures: u32,
+
+    /// Login attempts per client address within the window before further ones get 429 (0: no
+    /// limit).
+    #[arg(
+        long,
+        env = "ORGTENANCY_MAX_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 100
+    )]
+    max_login_failures_per_address: u32,
+
+    /// The window over which login attempts are counted, in minutes.
+    #[arg(long, env = "ORGTENANCY_LOGIN_FAILURE_WINDOW_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    login_failure_window_minutes: u64,
+
+    /// Count login attempts under the client address in the rightmost `X-Forwarded-For`
+    /// entry instead of the peer's. Only behind a reverse proxy that always sets the header.
+    #[arg(long, env = "ORGTENANCY_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+
     /// Log filter, e.g. `info` or `warn,orgtenancy_server=debug` (tracing EnvFilter syntax).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
@@ -71,6 +116,14 @@ struct Cli {
     /// Log format.
     #[arg(long, env = "ORGTENANCY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+/// A one-off task run instead of the server.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify the audit log's hash chain and exit: 0 when intact, 1 when broken (the first
+    /// broken entry is printed), 2 when it cannot be verified.
+    VerifyAudit,
 }
 
 /// A parsed `--key-encryption-key` (a newtype: clap treats a bare `Vec` as many values).
@@ -114,7 +167,14 @@ impl Cli {
                 open_registration: self.open_registration,
             },
             max_body_bytes: self.max_body_bytes,
-            ..ServerConfig::default()
+            max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            max_login_failures: self.max_login_failures,
+            max_login_failures_per_address: self.max_login_failures_per_address,
+            login_failure_window: Duration::from_secs(
+                self.login_failure_window_minutes.saturating_mul(60),
+            ),
+            trust_forwarded_for: self.trust_forwarded_for,
         }
     }
 }
@@ -173,11 +233,51 @@ async fn run(cli: Cli) -> Result<(), String> {
     let listener = TcpListener::bind(cli.bind.clone());
     tracing::info!(bind = %cli.bind, version = orgtenancy_server::VERSION, "orgtenancy-server starting");
     Server::new(listener)
+        .idle_timeout(Duration::from_secs(cli.idle_timeout_seconds))
         .run_with_graceful_shutdown(api, shutdown_signal(), Some(SHUTDOWN_GRACE))
         .await
         .map_err(|error| format!("cannot serve on {}: {error}", cli.bind))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `verify-audit`: prints the chain's state on stdout; see [`Command::VerifyAudit`].
+async fn verify_audit(database_url: &str) -> ExitCode {
+    const CANNOT_VERIFY: u8 = 2;
+    let report = match orgtenancy_sqlx::connect(database_url).await {
+        Ok(store) => store.verify_audit_chain().await,
+        Err(error) => Err(error),
+    };
+    let report = match report {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("orgtenancy-server: cannot verify the audit chain: {error}");
+            return ExitCode::from(CANNOT_VERIFY);
+        }
+    };
+    let head = report
+        .head_id
+        .map_or_else(|| "none".to_owned(), |id| id.to_string());
+    match report.first_broken {
+        None => {
+            println!(
+                "audit chain intact: {} entries checked, {} older entries before the chain; \
+                 head entry {head}, hash {}",
+                report.entries_checked, report.unchained_entries, report.head_hash
+            );
+            ExitCode::SUCCESS
+        }
+        Some(broken) => {
+            println!(
+                "audit chain BROKEN at entry {} ({}): {}; {} entries intact before it",
+                broken.id,
+                broken.reason.code(),
+                broken.reason.describe(),
+                report.entries_checked
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -196,6 +296,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::VerifyAudit) = cli.command {
+        return runtime.block_on(verify_audit(&cli.database_url));
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

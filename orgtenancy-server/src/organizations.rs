@@ -14,7 +14,7 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Caller, Context, default_limit, page},
+    context::{BearerToken, Caller, Context, decide_again, default_limit, page},
     error::ApiError,
     payload::JsonBody,
     schema::{OrganizationCreate, OrganizationOut, OrganizationUpdate, UserOut},
@@ -228,23 +228,33 @@ impl OrganizationsApi {
         user_id: Path<i64>,
     ) -> Result<Member, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let target = self.ctx.target(UserId(user_id.0)).await?;
         let organization = OrgId(id.0);
-        self.allow(
-            &caller,
-            OrgAct::AddMember {
-                organization,
-                user: target.facts(),
-            },
-        )?;
-        // A missing organization is 404 (not a conflict), checked before the user.
-        self.ctx.require_organization(organization).await?;
-        let user = target.found()?;
-        let user = self
-            .ctx
-            .store
-            .add_member(&caller.actor(), organization, user.id)
-            .await?;
+        // The store adds the user only while it still has the facts decided on; when a
+        // concurrent change came first, read and decide again.
+        let mut attempts = 0;
+        let user = loop {
+            let target = self.ctx.target(UserId(user_id.0)).await?;
+            self.allow(
+                &caller,
+                OrgAct::AddMember {
+                    organization,
+                    user: target.facts(),
+                },
+            )?;
+            // A missing organization is 404 (not a conflict), checked before the user.
+            self.ctx.require_organization(organization).await?;
+            let seen = target.found()?.principal();
+            let added = self
+                .ctx
+                .store
+                .add_member_if(&caller.actor(), organization, &seen)
+                .await;
+            attempts += 1;
+            match added {
+                Err(error) if decide_again(&error, attempts) => continue,
+                added => break added?,
+            }
+        };
         Ok(Member::Ok(Json(user.into())))
     }
 

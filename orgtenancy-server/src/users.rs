@@ -13,7 +13,7 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Context, OptionalToken, default_limit, page},
+    context::{BearerToken, Context, OptionalToken, decide_again, default_limit, page},
     error::ApiError,
     passwords,
     payload::JsonBody,
@@ -193,59 +193,68 @@ impl UsersApi {
     ) -> Result<OneUser, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
-        let target = self.ctx.target(UserId(id.0)).await?;
-        let facts = target.facts();
         let flag_changes = body.flag_changes();
-        let change = UserChange {
-            email: body.email.is_some(),
-            password: body.password.is_some(),
-            capabilities: (!flag_changes.is_empty())
-                .then(|| flag_changes.apply(facts.capabilities)),
-            role: body.role.map(Role::from),
-            active: body.is_active,
-            organization: match body.organization_id {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
-            },
+        let organization = match body.organization_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
         };
-        let act = UserAct::Update {
-            user: facts,
-            change,
+        // Hashed once, after the first allowed decision (argon2 is slow by design).
+        let mut password_hash = None;
+        // The store writes only while the user still has the facts decided on (so two
+        // admins changing different flags both land); after a concurrent change, read
+        // and decide again.
+        let mut attempts = 0;
+        let updated = loop {
+            let target = self.ctx.target(UserId(id.0)).await?;
+            let facts = target.facts();
+            let change = UserChange {
+                email: body.email.is_some(),
+                password: body.password.is_some(),
+                capabilities: (!flag_changes.is_empty())
+                    .then(|| flag_changes.apply(facts.capabilities)),
+                role: body.role.map(Role::from),
+                active: body.is_active,
+                organization,
+            };
+            let act = UserAct::Update {
+                user: facts,
+                change,
+            };
+            let decision = self
+                .ctx
+                .policy
+                .authorize_user(Some(&caller.principal()), act);
+            if decision.is_denied() {
+                return Err(ApiError::denied(decision));
+            }
+            let user = target.found()?;
+            if let Some(Some(organization)) = change.organization {
+                self.ctx.require_organization(organization).await?;
+            }
+            if let (None, Some(password)) = (&password_hash, &body.password) {
+                password_hash = Some(passwords::hash(password.clone().into_string()).await?);
+            }
+            let patch = UserPatch {
+                email: body.email.as_ref().map(|email| email.0.clone()),
+                password_hash: password_hash.clone(),
+                capabilities: change.capabilities,
+                role: change.role,
+                is_active: change.active,
+                organization_id: change.organization,
+                expected: Some(user.principal()),
+            };
+            let result = self
+                .ctx
+                .store
+                .update_user(&caller.actor(), user.id, patch)
+                .await;
+            attempts += 1;
+            match result {
+                Err(error) if decide_again(&error, attempts) => continue,
+                result => break result?,
+            }
         };
-        let decision = self
-            .ctx
-            .policy
-            .authorize_user(Some(&caller.principal()), act);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
-        let user = target.found()?;
-        if let Some(Some(organization)) = change.organization {
-            self.ctx.require_organization(organization).await?;
-        }
-        let password_hash = match body.password {
-            Some(password) => Some(passwords::hash(password.into_string()).await?),
-            None => None,
-        };
-        let password_changed = password_hash.is_some();
-        let patch = UserPatch {
-            email: body.email.map(|email| email.0),
-            password_hash,
-            capabilities: change.capabilities,
-            role: change.role,
-            is_active: change.active,
-            organization_id: change.organization,
-        };
-        let updated = self
-            .ctx
-            .store
-            .update_user(&caller.actor(), user.id, patch)
-            .await?;
-        if password_changed {
-            // Refresh tokens issued before the change must not outlive it either.
-            self.ctx.store.invalidate_tokens(user.id).await?;
-        }
         Ok(OneUser::Ok(Json(updated.into())))
     }
 

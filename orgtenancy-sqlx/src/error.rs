@@ -1,5 +1,7 @@
 //! The store's typed errors: the only errors that cross the crate boundary.
 
+use crate::db::Backend;
+
 /// What a store operation can fail with. No driver error or SQL text is ever inside.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -78,6 +80,10 @@ pub enum Conflict {
     /// longer the bootstrap case.
     #[error("another user was created first")]
     NotFirstUser,
+    /// The row no longer has the facts the caller decided on (see [`crate::UserPatch::expected`]
+    /// and [`crate::Store::add_member_if`]): another change came first. Decide again.
+    #[error("the user changed while this request was being decided; try again")]
+    Changed,
     /// Any other constraint.
     #[error("the change conflicts with the current state")]
     Other,
@@ -178,27 +184,139 @@ fn is_sqlite_restrict(db: &dyn sqlx::error::DatabaseError) -> bool {
         && db.message() == "FOREIGN KEY constraint failed"
 }
 
-/// Whether a database error means "try again later": PostgreSQL connection exceptions (08),
-/// insufficient resources (53), operator intervention (57P0x), serialization failures and
-/// deadlocks (40001, 40P01); SQLite busy, locked, I/O, full and cannot-open.
+/// Whether a database error means "try again later" (see [`transient_code`]).
 fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = db.code() else { return false };
-    if db
+    let backend = if db
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
         .is_some()
     {
-        return code.starts_with("08")
-            || code.starts_with("53")
-            || code.starts_with("57P0")
-            || code == "40001"
-            || code == "40P01";
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    transient_code(backend, &code)
+}
+
+/// Whether an error code means "try again later", decided by code, never by message:
+/// PostgreSQL connection exceptions (class 08), insufficient resources (53), operator
+/// intervention (57P0x), a cancelled statement (57014, e.g. `statement_timeout`), a lock not
+/// available (55P03, `lock_timeout`), serialization failures and deadlocks (40001, 40P01);
+/// SQLite busy, locked, I/O, full and cannot-open, in any extended form.
+fn transient_code(backend: Backend, code: &str) -> bool {
+    match backend {
+        Backend::Postgres => {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P0")
+                || matches!(code, "57014" | "55P03" | "40001" | "40P01")
+        }
+        Backend::Sqlite => {
+            // SQLite extended result code; the primary code is its low byte.
+            const BUSY: i64 = 5;
+            const LOCKED: i64 = 6;
+            const IOERR: i64 = 10;
+            const FULL: i64 = 13;
+            const CANTOPEN: i64 = 14;
+            code.parse::<i64>()
+                .is_ok_and(|code| matches!(code & 0xff, BUSY | LOCKED | IOERR | FULL | CANTOPEN))
+        }
     }
-    // SQLite extended result code; the primary code is its low byte.
-    const BUSY: i64 = 5;
-    const LOCKED: i64 = 6;
-    const IOERR: i64 = 10;
-    const FULL: i64 = 13;
-    const CANTOPEN: i64 = 14;
-    code.parse::<i64>()
-        .is_ok_and(|code| matches!(code & 0xff, BUSY | LOCKED | IOERR | FULL | CANTOPEN))
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection as _, Executor as _};
+
+    use super::*;
+
+    #[test]
+    fn transient_codes_by_backend() {
+        let rows = [
+            (Backend::Postgres, "40001", true),  // serialization_failure
+            (Backend::Postgres, "40P01", true),  // deadlock_detected
+            (Backend::Postgres, "55P03", true),  // lock_not_available
+            (Backend::Postgres, "57014", true),  // query_canceled
+            (Backend::Postgres, "57P01", true),  // admin_shutdown
+            (Backend::Postgres, "08006", true),  // connection_failure
+            (Backend::Postgres, "53300", true),  // too_many_connections
+            (Backend::Postgres, "23505", false), // unique_violation
+            (Backend::Postgres, "22012", false), // division_by_zero
+            (Backend::Postgres, "5", false),
+            (Backend::Sqlite, "5", true),   // SQLITE_BUSY
+            (Backend::Sqlite, "517", true), // SQLITE_BUSY_SNAPSHOT
+            (Backend::Sqlite, "6", true),   // SQLITE_LOCKED
+            (Backend::Sqlite, "262", true), // SQLITE_LOCKED_SHAREDCACHE
+            (Backend::Sqlite, "10", true),  // SQLITE_IOERR
+            (Backend::Sqlite, "13", true),  // SQLITE_FULL
+            (Backend::Sqlite, "14", true),  // SQLITE_CANTOPEN
+            (Backend::Sqlite, "19", false), // SQLITE_CONSTRAINT
+            (Backend::Sqlite, "1", false),  // SQLITE_ERROR
+            (Backend::Sqlite, "40001", false),
+        ];
+        for (backend, code, transient) in rows {
+            assert_eq!(
+                transient_code(backend, code),
+                transient,
+                "{backend:?} {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn driver_failures_without_a_code() {
+        let unavailable = [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+            sqlx::Error::Io(std::io::Error::other("reset")),
+        ];
+        for error in unavailable {
+            assert_eq!(db(error), StoreError::Unavailable);
+        }
+        assert_eq!(db(sqlx::Error::RowNotFound), StoreError::Internal);
+    }
+
+    /// A real `SQLITE_BUSY`: a second writer that will not wait for the first.
+    #[tokio::test]
+    async fn a_busy_sqlite_database_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let options = crate::sqlite_options(&url)
+            .unwrap()
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut first = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        let mut second = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        first.execute("CREATE TABLE t (x INTEGER)").await.unwrap();
+        first.execute("BEGIN IMMEDIATE").await.unwrap();
+        let error = second.execute("BEGIN IMMEDIATE").await.unwrap_err();
+        assert_eq!(db(error), StoreError::Unavailable);
+    }
+
+    /// Real PostgreSQL errors with the codes of a busy database, raised by the server itself
+    /// (when `ORGTENANCY_TEST_POSTGRES_URL` is set).
+    #[tokio::test]
+    async fn busy_postgres_codes_are_unavailable() {
+        let Ok(url) = std::env::var("ORGTENANCY_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        for (code, expected) in [
+            ("40001", StoreError::Unavailable),
+            ("40P01", StoreError::Unavailable),
+            ("55P03", StoreError::Unavailable),
+            ("57014", StoreError::Unavailable),
+            ("22012", StoreError::Internal),
+        ] {
+            let raise = format!(
+                "DO $$ BEGIN RAISE EXCEPTION 'raised by a test' USING ERRCODE = '{code}'; END $$"
+            );
+            let error = conn.execute(raise.as_str()).await.unwrap_err();
+            assert_eq!(db(error), expected, "{code}");
+        }
+    }
 }

@@ -53,6 +53,21 @@
 //! `organization_id` decides which admins may read it). Nothing is audited that did not
 //! happen; nothing happens unaudited.
 //!
+//! **The audit log is a hash chain.** Each entry stores `hash` = SHA-256 over an unambiguous
+//! (length-prefixed) encoding of all its fields, its id included, and of `prev_hash`, the hash
+//! of the entry before it; a one-row chain head records the newest entry and its hash. The
+//! hashes are computed in Rust inside the change's transaction, as its last statements: the
+//! entry's id is taken from the database's own sequence first (the append-only trigger forbids
+//! an insert-then-update), and on PostgreSQL the head row is locked `FOR UPDATE`, so concurrent
+//! appends queue and form one chain (SQLite's `BEGIN IMMEDIATE` already serializes writers).
+//! [`Store::verify_audit_chain`] walks the log in id order, a page at a time, and reports the
+//! first break ([`ChainBreakReason`]): a changed field or hash, a deleted, inserted or moved
+//! entry, an entry without hashes, or deleted newest entries (the walk does not end at the
+//! head). Entries written before the chain's migration have no hashes and are counted as
+//! unchained; the chain starts at the first entry after it. The hash has no secret: someone who
+//! can write the database and recomputes every later hash and the head goes unnoticed, unless
+//! the reported head hash was recorded elsewhere and is compared.
+//!
 //! **The schema enforces the invariants.** Names, usernames and emails are unique;
 //! `users.organization_id` references `organizations` with `ON DELETE RESTRICT`, so deleting an
 //! organization that has members fails with [`Conflict::OrganizationNotEmpty`] and adding a
@@ -90,11 +105,14 @@
 //!   [`CertificateAuthority`] and [`Certificate`], with private keys stored only encrypted.
 //! * The model: [`Organization`], [`User`], [`AuditEntry`] and their `New…`/`…Patch` inputs,
 //!   [`Page`], [`Actor`], [`AuditFilter`].
+//! * [`AuditChainReport`], [`ChainBreak`], [`ChainBreakReason`]: the audit chain's verification.
 //! * [`push_scope`]: a scope as a SQL predicate.
 //! * [`StoreError`], [`Conflict`], [`Entity`]: the typed errors.
 //! * [`password`]: argon2id hashing.
 #![forbid(unsafe_code)]
 
+mod chain;
+mod chain_sql;
 mod connect;
 mod db;
 mod error;
@@ -105,8 +123,10 @@ mod rows;
 mod scope;
 mod sql_store;
 mod store;
+mod throttle;
 mod validate;
 
+pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};
 pub use connect::{SQLITE_BUSY_TIMEOUT, connect, sqlite_options};
 pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
@@ -118,4 +138,5 @@ pub use pki::{
 pub use scope::push_scope;
 pub use sql_store::SqlStore;
 pub use store::Store;
+pub use throttle::{LoginAttempts, MAX_THROTTLE_KEY, ThrottleKind, ThrottleStore};
 pub use validate::{MAX_DESCRIPTION, MAX_ORGANIZATION_NAME, MAX_PAGE, MAX_USERNAME};

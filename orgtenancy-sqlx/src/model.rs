@@ -110,6 +110,12 @@ pub struct UserPatch {
     pub is_active: Option<bool>,
     /// A new organization (`Some(None)` is "no organization").
     pub organization_id: Option<Option<OrgId>>,
+    /// Write only if the user still has these facts (role, organization, flags, active
+    /// state: what an authorization decision about the change was taken on), else
+    /// [`Conflict::Changed`](crate::Conflict::Changed). `None` writes unconditionally; a
+    /// server that decided first passes the facts it decided on, so a concurrent change
+    /// can neither be lost (flags are written as a whole set) nor slip past the decision.
+    pub expected: Option<Principal>,
 }
 
 /// One page of a list: `skip` rows, then at most `limit` rows, in id order.

@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use orgtenancy_core::{OrgId, Scope, UserId};
+use orgtenancy_core::{OrgId, Principal, Scope, UserId};
 
 use crate::{
     Actor, AuditEntry, AuditFilter, Conflict, Entity, NewAuditEntry, NewOrganization, NewUser,
     Organization, OrganizationPatch, Page, Store, StoreError, StoreResult, User, UserPatch,
-    db::{Backend, Conn, Pool, Sql},
+    db::{Backend, Conn, Pool, Sql, Tx},
     error::{db, from_sqlx},
     rows::{AUDIT_COLUMNS, AuditRow, ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow},
     validate,
@@ -50,33 +50,15 @@ pub(crate) struct Audit<'a> {
     pub(crate) detail: Option<String>,
 }
 
-/// Appends an entry (§6) on `conn`, which is inside the transaction of the change it records.
+/// Appends an entry (§6) on `conn`, which is inside the transaction of the change it records;
+/// the entry joins the tamper-evident chain (see `chain_sql`).
 async fn insert_audit(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
-    let mut sql = Sql::new(
-        "INSERT INTO audit_log (created_at, action, user_id, username, organization_id, \
-         resource_type, resource_id, detail) VALUES (",
-    );
-    sql.bind(now())
-        .push(", ")
-        .bind(entry.action)
-        .push(", ")
-        .bind(entry.actor.user_id.map(|id| id.0))
-        .push(", ")
-        .bind(entry.actor.username)
-        .push(", ")
-        .bind(entry.organization_id.map(|id| id.0))
-        .push(", ")
-        .bind(entry.resource_type)
-        .push(", ")
-        .bind(entry.resource_id)
-        .push(", ")
-        .bind(entry.detail)
-        .push(") RETURNING ")
-        .push(AUDIT_COLUMNS);
-    let row: AuditRow = conn.fetch_one(sql).await.map_err(db)?;
-    Ok(row.into())
+    crate::chain_sql::append(conn, entry).await
 }
 
+/// Writes a change's audit entry. Call it last, right before the commit: on PostgreSQL it locks
+/// the audit chain's head until the transaction ends, so every statement after it would
+/// lengthen the time all other writers wait (and one that waits for a row lock could deadlock).
 pub(crate) async fn audit(conn: &mut Conn<'_>, audit: Audit<'_>) -> StoreResult<()> {
     insert_audit(
         conn,
@@ -128,7 +110,67 @@ fn patched_fields(patch: &UserPatch) -> String {
     }
 }
 
+/// Locks the user's row for the rest of `tx` (PostgreSQL `FOR UPDATE`; SQLite writers are
+/// serialized already) and checks it still has the `expected` facts, so the write that
+/// follows acts on exactly what the caller decided on.
+async fn lock_user(tx: &mut Tx, id: UserId, expected: Option<&Principal>) -> StoreResult<User> {
+    let mut sql = Sql::new("SELECT ");
+    sql.push(USER_COLUMNS)
+        .push(" FROM users WHERE id = ")
+        .bind(id.0)
+        .for_update();
+    let row: Option<UserRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+    let user = user_or_not_found(row)?;
+    match expected {
+        Some(facts) if user.principal() != *facts => Err(conflict(Conflict::Changed)),
+        _ => Ok(user),
+    }
+}
+
 impl SqlStore {
+    /// `add_member`, optionally only while the user still has the facts `seen`.
+    async fn put_member(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        user: UserId,
+        seen: Option<&Principal>,
+    ) -> StoreResult<User> {
+        let mut tx = self.write().await?;
+        if let Some(seen) = seen {
+            lock_user(&mut tx, user, Some(seen)).await?;
+        }
+        let mut sql = Sql::new("UPDATE users SET organization_id = ");
+        sql.bind(org.0)
+            .push(", updated_at = ")
+            .bind(now())
+            .push(" WHERE id = ")
+            .bind(user.0)
+            .push(" RETURNING ")
+            .push(USER_COLUMNS);
+        // The foreign key makes a missing (or concurrently deleted) organization fail here.
+        let row: Option<UserRow> = tx
+            .conn()
+            .fetch_optional(sql)
+            .await
+            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
+        let updated = user_or_not_found(row)?;
+        audit(
+            &mut tx.conn(),
+            Audit {
+                action: "org_add_user",
+                actor,
+                organization_id: Some(org),
+                resource_type: "user",
+                resource_id: updated.id.to_string(),
+                detail: Some(updated.username.clone()),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(updated)
+    }
+
     /// Which database this store runs on.
     pub fn backend(&self) -> Backend {
         self.pool.backend()
@@ -313,36 +355,16 @@ impl Store for SqlStore {
     }
 
     async fn add_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User> {
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("UPDATE users SET organization_id = ");
-        sql.bind(org.0)
-            .push(", updated_at = ")
-            .bind(now())
-            .push(" WHERE id = ")
-            .bind(user.0)
-            .push(" RETURNING ")
-            .push(USER_COLUMNS);
-        // The foreign key makes a missing (or concurrently deleted) organization fail here.
-        let row: Option<UserRow> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
-        let updated = user_or_not_found(row)?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_add_user",
-                actor,
-                organization_id: Some(org),
-                resource_type: "user",
-                resource_id: updated.id.to_string(),
-                detail: Some(updated.username.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(updated)
+        self.put_member(actor, org, user, None).await
+    }
+
+    async fn add_member_if(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        seen: &Principal,
+    ) -> StoreResult<User> {
+        self.put_member(actor, org, seen.id, Some(seen)).await
     }
 
     async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User> {
@@ -494,16 +516,16 @@ impl Store for SqlStore {
         let at = now();
         let mut tx = self.write().await?;
         // The organization before the change, for the audit entry of a user leaving one.
-        let mut before = Sql::new("SELECT organization_id FROM users WHERE id = ");
-        before.bind(id.0).for_update();
-        let before: Option<(Option<i64>,)> = tx.conn().fetch_optional(before).await.map_err(db)?;
-        let (before,) = before.ok_or(not_found(Entity::User))?;
+        let before = lock_user(&mut tx, id, patch.expected.as_ref())
+            .await?
+            .organization_id;
 
         let mut sql = Sql::new("UPDATE users SET updated_at = ");
         sql.bind(at);
         if let Some(email) = patch.email {
             sql.push(", email = ").bind(email);
         }
+        let password_changed = patch.password_hash.is_some();
         if let Some(hash) = patch.password_hash {
             sql.push(", password_hash = ")
                 .bind(hash)
@@ -534,12 +556,18 @@ impl Store for SqlStore {
             .await
             .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
         let user = user_or_not_found(row)?;
+        if password_changed {
+            // A new password signs the user out everywhere, in the same transaction.
+            let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
+            sql.bind(id.0);
+            tx.conn().execute(sql).await.map_err(db)?;
+        }
         audit(
             &mut tx.conn(),
             Audit {
                 action: "user_update",
                 actor,
-                organization_id: user.organization_id.or(before.map(OrgId)),
+                organization_id: user.organization_id.or(before),
                 resource_type: "user",
                 resource_id: user.id.to_string(),
                 detail: Some(detail),
@@ -752,5 +780,9 @@ impl Store for SqlStore {
             .bind(offset);
         let rows: Vec<AuditRow> = self.read_all(sql).await?;
         Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
+    async fn verify_audit_chain(&self) -> StoreResult<crate::AuditChainReport> {
+        self.verify_chain().await
     }
 }

@@ -2,23 +2,24 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use orgtenancy_core::{OrgId, Scope, UserId};
+use orgtenancy_core::{OrgId, Principal, Scope, UserId};
 
 use crate::{
-    Actor, AuditEntry, AuditFilter, NewAuditEntry, NewOrganization, NewUser, Organization,
-    OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
+    Actor, AuditChainReport, AuditEntry, AuditFilter, NewAuditEntry, NewOrganization, NewUser,
+    Organization, OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
 };
 
 /// Storage of the tenancy model. Implemented for SQLite and PostgreSQL; chosen at run time.
 ///
 /// The reference server's resources come with the supertrait [`PkiStore`], so the store
-/// [`crate::connect`] returns serves them too.
+/// [`crate::connect`] returns serves them too; so do the login-attempt counters of the
+/// supertrait [`ThrottleStore`](crate::ThrottleStore).
 ///
 /// Every method that changes state writes its audit entry (§6) in the same transaction,
 /// attributed to `actor`. No method decides permissions: callers ask `orgtenancy-core`
 /// first and pass the resulting [`Scope`] to list methods.
 #[async_trait]
-pub trait Store: PkiStore + Send + Sync + 'static {
+pub trait Store: PkiStore + crate::ThrottleStore + Send + Sync + 'static {
     // ---- organizations ------------------------------------------------------------------
 
     /// Creates an organization (`org_create`). Duplicate name: `Conflict::OrganizationName`.
@@ -52,6 +53,13 @@ pub trait Store: PkiStore + Send + Sync + 'static {
     /// when the user does not exist, else `Conflict::MissingOrganization` when the
     /// organization does not (enforced by the foreign key, also against a concurrent delete).
     async fn add_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
+
+    /// [`add_member`](Store::add_member) of the user `seen.id`, only while that user still
+    /// has the facts `seen` (role, organization, flags, active state) that the caller's
+    /// decision was taken on; else `Conflict::Changed`, and the caller decides again. This
+    /// is how a server keeps a concurrent move from slipping past its decision.
+    async fn add_member_if(&self, actor: &Actor, org: OrgId, seen: &Principal)
+    -> StoreResult<User>;
 
     /// Takes `user` out of `org` (`org_remove_user`); `NotFound(User)` when it is not a member.
     async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
@@ -143,4 +151,10 @@ pub trait Store: PkiStore + Send + Sync + 'static {
         filter: AuditFilter,
         page: Page,
     ) -> StoreResult<Vec<AuditEntry>>;
+
+    /// Walks the whole audit log in id order (a page at a time) and checks its tamper-evident
+    /// chain: each entry's hash over its fields and its predecessor's hash, each link, and
+    /// that the chain ends at the recorded head. Reports the first break. Whole-log access:
+    /// callers allow it only to a principal whose audit scope is `Scope::All`.
+    async fn verify_audit_chain(&self) -> StoreResult<AuditChainReport>;
 }

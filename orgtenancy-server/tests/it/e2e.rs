@@ -26,6 +26,14 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Kills the process with SIGKILL (no graceful shutdown: a crash) and reaps it.
+    pub(crate) fn sigkill(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()

@@ -33,11 +33,18 @@ macro_rules! on_both_backends {
 
 mod support;
 
+mod audit_chain;
 mod auth;
+mod authzen;
 mod bad_input;
+mod concurrency;
+mod crash;
 mod e2e;
 mod flows;
+mod hardening;
 mod matrix;
+mod multiprocess;
 mod pki_flows;
 mod pki_matrix;
 mod readme;
+mod stateful;

@@ -9,6 +9,8 @@
 //!   its results and its typed errors.
 //! * [`pki`]: the resource tables (CAs, certificates) and their typed errors.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
+//! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
+//!   writes, every direct edit of the database reported at the right entry.
 //! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
 //! * [`model`]: random operation sequences checked against an in-memory model.
 //! * [`password`]: argon2id hashing.
@@ -46,6 +48,7 @@ macro_rules! on_both_backends {
 }
 
 mod audit;
+mod audit_chain;
 mod concurrency;
 mod connect;
 mod model;

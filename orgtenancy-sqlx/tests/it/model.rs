@@ -671,6 +671,7 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
                 role: spec.role,
                 is_active: spec.active,
                 organization_id: spec.org.map(|o| o.map(|o| model.org(o))),
+                expected: None,
             };
             let actual = store.update_user(&actor, id, patch.clone()).await;
             if patch.email.as_deref().is_some_and(|e| e.trim().is_empty()) {

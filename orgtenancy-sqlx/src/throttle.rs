@@ -1,0 +1,257 @@
+//! Counting login attempts in the database ([`ThrottleStore`]), so that every server process
+//! on one database enforces the same limit, with no shared memory between them.
+//!
+//! A login attempt is counted *before* the password is checked, with one atomic upsert that
+//! returns the new count: concurrent attempts (from one process or several) each get their
+//! own number, so a limit of N lets exactly N attempts through per window, however many race.
+//! The caller gives a successful attempt back ([`ThrottleStore::forgive_login_attempt`]) or
+//! forgets a key altogether ([`ThrottleStore::clear_login_attempts`]). Windows are fixed: the
+//! first attempt after a window ended opens a new one. The store knows nothing of limits; the
+//! caller compares the count with its own.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::{
+    SqlStore, StoreError, StoreResult,
+    db::{Backend, Sql},
+    error::db,
+    sql_store::now,
+};
+
+/// The longest key counted, in characters (usernames are at most this long).
+pub const MAX_THROTTLE_KEY: usize = 255;
+
+/// Finished windows removed per counted attempt: more than the rows an attempt adds, so the
+/// table never grows past the keys of the current windows, and small enough to stay cheap.
+const SWEEP_BATCH: i64 = 100;
+
+/// What a login attempt is counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThrottleKind {
+    /// The username tried (the caller normalizes it, e.g. lowercases it).
+    Username,
+    /// The client's address.
+    Address,
+}
+
+impl ThrottleKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ThrottleKind::Username => "username",
+            ThrottleKind::Address => "address",
+        }
+    }
+}
+
+/// The attempts counted against one key in its current window, this one included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    /// How many attempts the window holds.
+    pub count: u32,
+    /// When the window began (it ends `window` later).
+    pub window_start: DateTime<Utc>,
+}
+
+/// Login-attempt counters shared by every process on the database; a supertrait of
+/// [`crate::Store`]. Nothing here is audited (the caller audits the login itself).
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Counts one attempt against `key`, atomically, and returns the window's count with it.
+    /// A window that began `window` or longer ago is over: the attempt opens a new one.
+    /// Also removes a few rows of finished windows. A key longer than
+    /// [`MAX_THROTTLE_KEY`] characters: [`StoreError::Invalid`].
+    async fn count_login_attempt(
+        &self,
+        kind: ThrottleKind,
+        key: &str,
+        window: Duration,
+    ) -> StoreResult<LoginAttempts>;
+
+    /// Takes one counted attempt back (it succeeded); never below zero, no error if the key
+    /// has no window.
+    async fn forgive_login_attempt(&self, kind: ThrottleKind, key: &str) -> StoreResult<()>;
+
+    /// Forgets every attempt counted against `key`.
+    async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()>;
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptsRow {
+    attempts: i64,
+    window_start: DateTime<Utc>,
+}
+
+fn check_key(key: &str) -> StoreResult<()> {
+    if key.chars().count() > MAX_THROTTLE_KEY {
+        return Err(StoreError::Invalid {
+            field: "throttle key",
+            message: format!("must be at most {MAX_THROTTLE_KEY} characters"),
+        });
+    }
+    Ok(())
+}
+
+/// The moment before which a window that began is over.
+fn cutoff(at: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    let window = TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
+    at.checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+impl SqlStore {
+    /// Deletes up to [`SWEEP_BATCH`] rows of windows that ended before `cutoff`, in its own
+    /// statement. On PostgreSQL rows another transaction holds are skipped, so the sweep never
+    /// waits and never takes part in a deadlock.
+    async fn sweep_login_attempts(&self, cutoff: DateTime<Utc>) -> StoreResult<()> {
+        let mut sql = Sql::new(
+            "DELETE FROM login_throttle WHERE (kind, subject) IN \
+             (SELECT kind, subject FROM login_throttle WHERE window_start <= ",
+        );
+        sql.bind(cutoff)
+            .push(" ORDER BY window_start LIMIT ")
+            .bind(SWEEP_BATCH);
+        if self.backend() == Backend::Postgres {
+            sql.push(" FOR UPDATE SKIP LOCKED");
+        }
+        sql.push(")");
+        let mut tx = self.write().await?;
+        tx.conn().execute(sql).await.map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn change_login_attempts(&self, sql: Sql) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        tx.conn().execute(sql).await.map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for SqlStore {
+    async fn count_login_attempt(
+        &self,
+        kind: ThrottleKind,
+        key: &str,
+        window: Duration,
+    ) -> StoreResult<LoginAttempts> {
+        check_key(key)?;
+        let at = now();
+        let cutoff = cutoff(at, window);
+        self.sweep_login_attempts(cutoff).await?;
+        // One statement: insert the key's first attempt, or count one more in the current
+        // window, or open a new window when the current one is over.
+        let mut sql =
+            Sql::new("INSERT INTO login_throttle (kind, subject, attempts, window_start) VALUES (");
+        sql.bind(kind.as_str())
+            .push(", ")
+            .bind(key)
+            .push(", 1, ")
+            .bind(at)
+            .push(
+                ") ON CONFLICT (kind, subject) DO UPDATE SET \
+                 attempts = CASE WHEN login_throttle.window_start <= ",
+            )
+            .bind(cutoff)
+            .push(
+                " THEN 1 ELSE login_throttle.attempts + 1 END, \
+                 window_start = CASE WHEN login_throttle.window_start <= ",
+            )
+            .bind(cutoff)
+            .push(
+                " THEN excluded.window_start ELSE login_throttle.window_start END \
+                 RETURNING attempts, window_start",
+            );
+        let mut tx = self.write().await?;
+        let row: AttemptsRow = tx.conn().fetch_one(sql).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(LoginAttempts {
+            count: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            window_start: row.window_start,
+        })
+    }
+
+    async fn forgive_login_attempt(&self, kind: ThrottleKind, key: &str) -> StoreResult<()> {
+        check_key(key)?;
+        let mut sql = Sql::new("UPDATE login_throttle SET attempts = attempts - 1 WHERE kind = ");
+        sql.bind(kind.as_str())
+            .push(" AND subject = ")
+            .bind(key)
+            .push(" AND attempts > 0");
+        self.change_login_attempts(sql).await
+    }
+
+    async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()> {
+        check_key(key)?;
+        let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
+        sql.bind(kind.as_str()).push(" AND subject = ").bind(key);
+        self.change_login_attempts(sql).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_end_after_their_length() {
+        let at = now();
+        assert_eq!(
+            cutoff(at, Duration::from_secs(60)),
+            at - TimeDelta::seconds(60)
+        );
+        // A window too long to represent never ends.
+        assert_eq!(cutoff(at, Duration::MAX), DateTime::<Utc>::MIN_UTC);
+    }
+
+    #[tokio::test]
+    async fn counts_forgives_clears_and_reopens() {
+        let store = SqlStore::connect("sqlite::memory:").await.unwrap();
+        let window = Duration::from_secs(600);
+        let count = |key: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .count_login_attempt(ThrottleKind::Username, key, window)
+                    .await
+                    .unwrap()
+                    .count
+            }
+        };
+        assert_eq!(count("ann").await, 1);
+        assert_eq!(count("ann").await, 2);
+        // Kinds and keys are counted apart.
+        assert_eq!(count("bob").await, 1);
+        let address = store
+            .count_login_attempt(ThrottleKind::Address, "ann", window)
+            .await
+            .unwrap();
+        assert_eq!(address.count, 1);
+        store
+            .forgive_login_attempt(ThrottleKind::Username, "ann")
+            .await
+            .unwrap();
+        assert_eq!(count("ann").await, 2);
+        store
+            .clear_login_attempts(ThrottleKind::Username, "ann")
+            .await
+            .unwrap();
+        assert_eq!(count("ann").await, 1);
+        // A zero-length window is always over: every attempt opens a new one.
+        let fresh = store
+            .count_login_attempt(ThrottleKind::Username, "bob", Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(fresh.count, 1);
+        let long = "x".repeat(MAX_THROTTLE_KEY + 1);
+        assert!(matches!(
+            store
+                .count_login_attempt(ThrottleKind::Username, &long, window)
+                .await,
+            Err(StoreError::Invalid { .. })
+        ));
+    }
+}
