@@ -18,14 +18,14 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(engine json_bodies)
+  targets=(engine json_bodies token)
 fi
 sanitizer="${FUZZ_SANITIZER:-address}"
 export RUSTC_BOOTSTRAP=1
 
 for target in "${targets[@]}"; do
   features=()
-  if [ "$target" = json_bodies ]; then
+  if [ "$target" = json_bodies ] || [ "$target" = token ]; then
     features=(--features server)
   fi
   mkdir -p "corpus/$target"

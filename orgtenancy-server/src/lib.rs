@@ -23,7 +23,8 @@
 //!
 //! 1. **Middleware** ([`app`]): JSON errors outermost ([`error`]), trailing-slash
 //!    normalisation (collection paths answer with and without the slash, no redirects), a
-//!    request-body size limit ([`payload`]), request tracing.
+//!    request-body size limit ([`payload`]), a header size limit and a request timeout
+//!    (`limits`), security headers on every response ([`headers`]), request tracing.
 //! 2. **Operations** (`auth`, `users`, `organizations`, `audit`, `cas`, `certificates`): one `#[OpenApi]` struct per
 //!    area, holding the shared `Context` in a field. Each handler is thin: authenticate (the
 //!    user is re-read from the store on every request), ask `orgtenancy-core` for a
@@ -40,16 +41,21 @@
 //! *target context* (the caller's organization, no creator), so the creator rule never
 //! grants creation; adoption (`PATCH /cas/{id}`) asks about an organization-less resource
 //! nobody created, which only a superuser may write (rule 1). Tokens (HS256 JWTs
-//! and hashed, rotating refresh tokens) in a private `tokens` module.
+//! and hashed, rotating refresh tokens) in a private `tokens` module; its access-token
+//! verifier alone is public in [`fuzzing`], for the fuzz target and the benchmarks.
 
 mod audit;
 mod auth;
+mod authzen;
 pub mod capabilities;
 mod cas;
 mod certificates;
 mod config;
 mod context;
 pub mod error;
+pub mod fuzzing;
+pub mod headers;
+mod limits;
 mod organizations;
 mod passwords;
 pub mod payload;
@@ -176,7 +182,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         policy: config.policy,
         tokens: Tokens::new(&key, config.access_token_ttl, config.refresh_token_ttl)
             .map_err(|error| AppError::Key(error.to_string()))?,
-        throttle: LoginThrottle::new(config.max_login_failures, config.login_failure_window),
+        throttle: LoginThrottle::new(&config),
     });
     let apis = (
         AuthApi {
@@ -194,7 +200,9 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         CasApi {
             ctx: Arc::clone(&ctx),
         },
-        CertificatesApi { ctx },
+        CertificatesApi {
+            ctx: Arc::clone(&ctx),
+        },
     );
     let api = OpenApiService::new(apis, "orgtenancy", VERSION)
         .description(
@@ -215,13 +223,24 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
             })),
         )
         .at("/", get(root));
+    // The AuthZEN access evaluation API (`/access/v1`) and its PDP metadata.
+    let route = authzen::mount(route, ctx);
     let limit = BodyLimit {
         max_bytes: config.max_body_bytes,
+    };
+    let timeout = limits::RequestTimeout {
+        limit: config.request_timeout,
+    };
+    let header_limit = limits::HeaderLimit {
+        max_bytes: config.max_header_bytes,
     };
     Ok(route
         .around(move |next, request| limit.apply(next, request))
         .with(NormalizePath::new(TrailingSlash::Trim))
+        .around(move |next, request| timeout.apply(next, request))
+        .around(move |next, request| header_limit.apply(next, request))
         .around(error::json_errors)
+        .around(headers::security_headers)
         .with(Tracing)
         .map_to_response()
         .boxed())

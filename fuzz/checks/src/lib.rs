@@ -10,10 +10,14 @@
 //!   against the §3 invariants of `orgtenancy-core`, under both policies.
 //! * `json` (feature `server`): arbitrary bytes decoded as the request bodies of the
 //!   reference server.
+//! * `token` (feature `server`): the access-token verifier given arbitrary strings, damaged
+//!   real tokens and forgeries (`alg: none`, other algorithms and keys, expired, missing claims).
 
 pub mod engine;
 #[cfg(feature = "server")]
 pub mod json;
+#[cfg(feature = "server")]
+pub mod token;
 
 /// A broken invariant, described for the person reading the crash.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,3 +61,36 @@ fn json_bodies_corpus_is_decoded_without_panics() {
     let replayed = replay("json_bodies", orgtenancy_fuzz_checks::json::check_bytes).unwrap();
     assert!(replayed > 0, "the saved corpus is empty; run fuzz/run.sh");
 }
+
+#[cfg(feature = "server")]
+#[test]
+fn token_corpus_is_never_accepted_unless_signed() {
+    let replayed = replay("token", orgtenancy_fuzz_checks::token::check_bytes).unwrap();
+    assert!(replayed > 0, "the saved corpus is empty; run fuzz/run.sh");
+}
+
+/// The check itself must be able to fail: its independent signature test tells a token
+/// signed with the key from one that is not.
+#[cfg(feature = "server")]
+#[test]
+fn token_check_tells_signed_from_unsigned() {
+    use orgtenancy_fuzz_checks::token::{KEY, signed_with};
+    use orgtenancy_server::fuzzing::AccessTokenVerifier;
+
+    let verifier = AccessTokenVerifier::new(KEY).unwrap();
+    let token = verifier.issue(7, "alice").unwrap();
+    assert!(signed_with(&token, KEY));
+    assert!(!signed_with(
+        &token,
+        b"another key of at least thirty-two bytes"
+    ));
+    let (prefix, _) = token.rsplit_once('.').unwrap();
+    assert!(!signed_with(&format!("{prefix}."), KEY));
+    assert_eq!(verifier.verify(&token).unwrap().user_id, 7);
+    for len in 0..64_u8 {
+        let data: Vec<u8> = (0..len)
+            .map(|i| i.wrapping_mul(53).wrapping_add(len))
+            .collect();
+        assert_eq!(orgtenancy_fuzz_checks::token::check_bytes(&data), Ok(()));
+    }
+}

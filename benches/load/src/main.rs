@@ -1,0 +1,146 @@
+//! `orgtenancy-load`: seeds a database and drives the reference server with a fixed number of
+//! concurrent clients, reporting requests/s and p50/p99 latency per scenario and, given the
+//! server's pid, its resident memory. `benches/load/run.sh` runs the whole procedure.
+//!
+//! ```text
+//! orgtenancy-load seed <database-url> [--clients N]
+//! orgtenancy-load run <api-base-url> [--clients N] [--seconds S] [--warmup S] [--server-pid PID]
+//! ```
+
+mod client;
+mod scenarios;
+mod seed;
+mod stats;
+mod world;
+
+use std::{process::ExitCode, time::Duration};
+
+use scenarios::Scenario;
+
+/// Options after the command and its URL.
+struct Options {
+    clients: usize,
+    seconds: u64,
+    warmup: u64,
+    server_pid: Option<u32>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.as_slice() {
+        [command, url, rest @ ..] => options(rest).and_then(|options| match command.as_str() {
+            "seed" => seed::seed(url, options.clients),
+            "run" => run(url, &options),
+            other => Err(format!("unknown command `{other}`")),
+        }),
+        _ => Err(
+            "usage: orgtenancy-load seed <database-url> | run <api-base-url> \
+                  [--clients N] [--seconds S] [--warmup S] [--server-pid PID]"
+                .to_owned(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("orgtenancy-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        clients: 32,
+        seconds: 10,
+        warmup: 2,
+        server_pid: None,
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
+        let bad = |_| format!("`{flag}`: `{value}` is not a number");
+        match flag.as_str() {
+            "--clients" => options.clients = value.parse().map_err(bad)?,
+            "--seconds" => options.seconds = value.parse().map_err(bad)?,
+            "--warmup" => options.warmup = value.parse().map_err(bad)?,
+            "--server-pid" => options.server_pid = Some(value.parse().map_err(bad)?),
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(options)
+}
+
+fn run(base: &str, options: &Options) -> Result<(), String> {
+    let plans = scenarios::plans(base, options.clients)?;
+    if let Some(pid) = options.server_pid {
+        println!(
+            "server resident memory after start-up and {} logins: {} MiB (peak so far {} MiB)",
+            2 * options.clients + 1,
+            mib(memory_kib(pid, "VmRSS:")),
+            mib(memory_kib(pid, "VmHWM:")),
+        );
+    }
+    println!(
+        "{} connections, {} s warm-up + {} s measured per scenario",
+        options.clients, options.warmup, options.seconds
+    );
+    println!();
+    println!(
+        "| scenario | requests | req/s | p50 ms | p99 ms | max ms | non-2xx | server RSS MiB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut failed = false;
+    for scenario in Scenario::ALL {
+        let summary = scenarios::run(
+            base,
+            &plans,
+            scenario,
+            Duration::from_secs(options.warmup),
+            Duration::from_secs(options.seconds),
+        );
+        failed |= summary.failures > 0 || summary.requests == 0;
+        let rss = mib(options.server_pid.and_then(|pid| memory_kib(pid, "VmRSS:")));
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {rss} |",
+            scenario.name(),
+            summary.requests,
+            summary.per_second,
+            millis(summary.p50),
+            millis(summary.p99),
+            millis(summary.max),
+            summary.failures,
+        );
+    }
+    if let Some(peak) = options.server_pid.and_then(|pid| memory_kib(pid, "VmHWM:")) {
+        println!();
+        println!(
+            "server peak resident memory (VmHWM): {:.1} MiB",
+            peak as f64 / 1024.0
+        );
+    }
+    if failed {
+        return Err("some requests failed (non-2xx) or a scenario completed none".to_owned());
+    }
+    Ok(())
+}
+
+/// KiB as MiB for the report, or `-` when unknown.
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("-".to_owned(), |kib| format!("{:.1}", kib as f64 / 1024.0))
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A `kB` line of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`), in KiB.
+fn memory_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
