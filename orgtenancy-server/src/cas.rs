@@ -29,7 +29,7 @@ use crate::{
     error::ApiError,
     payload::JsonBody,
     pki::x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
-    resources::{CaAssign, CaCreate, CaOut, MISSING, blocking, ca_key_context},
+    resources::{CaAssign, CaCreate, CaOut, MISSING, blocking, ca_key_context, ca_resource},
     validate,
 };
 
@@ -215,7 +215,9 @@ impl CasApi {
     /// Read a CA with its chain (never its key)
     ///
     /// A CA the caller may not read is 403 whether or not it exists; a superuser gets 404
-    /// for a missing id.
+    /// for a missing id. The chain lists the parents' certificates upwards and ends before
+    /// the first parent the caller may not read: after an adoption without cascade the
+    /// parent can belong to another tenant (or none), and its certificate is its row.
     #[oai(path = "/cas/:id", method = "get", operation_id = "read_ca")]
     async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCa, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
@@ -227,6 +229,13 @@ impl CasApi {
                 break;
             }
             let parent = self.ctx.store.get_ca(parent).await?;
+            if self
+                .ctx
+                .allow_resource(&caller, Action::Read, &ca_resource(&parent))
+                .is_err()
+            {
+                break;
+            }
             next = parent.parent_ca_id;
             chain.push(parent.certificate_pem);
         }

@@ -171,6 +171,20 @@ async fn run_verify(url: &str) -> Output {
 async fn command_verifies(backend: Backend) {
     let world = World::new(&backend).await;
     let url = world.h._db.url.clone();
+    if url.starts_with("sqlite:") {
+        // A mistyped path is "cannot verify" (2), and no empty database appears there.
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such.db");
+        let reply = run_verify(&format!("sqlite://{}", missing.display())).await;
+        let stderr = String::from_utf8_lossy(&reply.stderr);
+        assert_eq!(reply.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("cannot verify"), "{stderr}");
+        assert!(
+            !missing.exists(),
+            "verify-audit created {}",
+            missing.display()
+        );
+    }
     let intact = run_verify(&url).await;
     let stdout = String::from_utf8_lossy(&intact.stdout);
     assert_eq!(intact.status.code(), Some(0), "{stdout}");

@@ -340,6 +340,26 @@ async fn adoption_moves_exactly_the_right_rows(backend: Backend) {
     assert_eq!(cert_org(cert_i).await, json!(other));
     assert_eq!(cert_org(cert_g).await, json!(other));
     assert_eq!(cert_org(cert_u).await, Value::Null);
+    // The chain of G now crosses tenants (G, I in globex; R in acme): globex's admin gets it
+    // up to I and not R's certificate; the superuser gets all of it.
+    let pem = |id: i64| {
+        let h = &h;
+        let root = root.clone();
+        async move {
+            h.get(&format!("/cas/{id}"), Some(&root)).await.json["certificate"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (pem_i, pem_r) = (pem(i).await, pem(r).await);
+    h.create_user(Some(&root), "globex-adm", "admin", Some(other))
+        .await;
+    let globex_adm = h.login("globex-adm").await;
+    let seen = h.get(&format!("/cas/{g}"), Some(&globex_adm)).await;
+    assert_eq!(seen.expect(200).json["chain"], json!([pem_i]));
+    let seen = h.get(&format!("/cas/{g}"), Some(&root)).await;
+    assert_eq!(seen.expect(200).json["chain"], json!([pem_i, pem_r]));
     // Cascade from R: everything under R lands in acme.
     h.patch(
         &format!("/cas/{r}"),
