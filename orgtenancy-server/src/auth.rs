@@ -5,13 +5,11 @@ use std::sync::Arc;
 use orgtenancy_sqlx::{Actor, NewAuditEntry, StoreError, ThrottleKind, User};
 use poem::Request;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
-use tokio::sync::OnceCell;
 
 use crate::{
     ApiTags,
     context::{BearerToken, Context},
     error::ApiError,
-    passwords,
     payload::{FormBody, JsonBody},
     schema::{LogoutRequest, RefreshRequest, TokenForm, TokenOut},
     throttle::{Admission, Throttled},
@@ -82,11 +80,8 @@ impl AuthApi {
         };
         // One verification whether or not the user exists: an unknown username is checked
         // against a dummy hash with the parameters of real ones, so it costs the same.
-        let stored = match &user {
-            Some(user) => user.password_hash.clone(),
-            None => dummy_hash().await?.to_owned(),
-        };
-        let matches = passwords::verify(form.password, Some(stored)).await?;
+        let stored = user.as_ref().map(|user| user.password_hash.clone());
+        let matches = self.ctx.passwords.verify(form.password, stored).await?;
         match user {
             Some(user) if matches && user.is_active => {
                 throttle.succeeded(self.ctx.store.as_ref(), attempt).await?;
@@ -191,16 +186,6 @@ impl AuthApi {
     }
 }
 
-/// A hash of a fixed text with the parameters of real hashes and a random salt, made once per
-/// process: the password of an unknown username is verified against it.
-async fn dummy_hash() -> Result<&'static str, ApiError> {
-    static DUMMY: OnceCell<String> = OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| passwords::hash("no user has this password".to_owned()))
-        .await
-        .map(String::as_str)
-}
-
 impl AuthApi {
     /// The 429 for a throttled attempt. The first refusal of a window is audited as a
     /// `login_failure`; later ones are only counted, so a flood cannot grow the audit log.
@@ -290,31 +275,5 @@ impl AuthApi {
                 Ok(())
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use orgtenancy_sqlx::password;
-
-    use super::*;
-
-    /// The algorithm, version and cost parameters of a PHC string (everything before the salt).
-    fn cost(phc: &str) -> String {
-        phc.split('$').take(4).collect::<Vec<_>>().join("$")
-    }
-
-    // An unknown username costs what a wrong password costs because both run the same
-    // verification against a hash of the same parameters; checked on the parameters, not on
-    // a clock.
-    #[tokio::test]
-    async fn the_dummy_hash_costs_what_real_hashes_cost() {
-        let dummy = dummy_hash().await.unwrap();
-        let real = passwords::hash("a real password".to_owned()).await.unwrap();
-        assert_eq!(cost(dummy), cost(&real));
-        assert!(cost(&real).starts_with("$argon2id$v=19$m="), "{real}");
-        assert!(!password::verify("a real password", dummy));
-        // Made once per process.
-        assert!(std::ptr::eq(dummy, dummy_hash().await.unwrap()));
     }
 }

@@ -9,6 +9,7 @@ use poem_openapi::{SecurityScheme, auth::Bearer};
 
 use crate::{
     error::{self, ApiError},
+    passwords::Passwords,
     pki::keycrypt::KeyCipher,
     throttle::LoginThrottle,
     tokens::{Claims, TokenError, Tokens, issued_before},
@@ -42,6 +43,8 @@ pub(crate) struct Context {
     pub(crate) throttle: LoginThrottle,
     /// Seals and opens private keys at rest.
     pub(crate) keys: KeyCipher,
+    /// Hashes and verifies passwords on the app's worker threads.
+    pub(crate) passwords: Passwords,
 }
 
 /// An authenticated caller: the user as stored now, and the token it presented.

@@ -91,8 +91,8 @@ pub use schema::{
 
 use crate::{
     audit::AuditApi, auth::AuthApi, cas::CasApi, certificates::CertificatesApi, context::Context,
-    organizations::OrganizationsApi, payload::BodyLimit, pki::keycrypt::KeyCipher,
-    throttle::LoginThrottle, tokens::Tokens, users::UsersApi,
+    organizations::OrganizationsApi, passwords::Passwords, payload::BodyLimit,
+    pki::keycrypt::KeyCipher, throttle::LoginThrottle, tokens::Tokens, users::UsersApi,
 };
 
 /// The name `GET /` reports.
@@ -183,6 +183,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         tokens: Tokens::new(&key, config.access_token_ttl, config.refresh_token_ttl)
             .map_err(|error| AppError::Key(error.to_string()))?,
         throttle: LoginThrottle::new(&config),
+        passwords: Passwords::new(config.password_workers),
     });
     let apis = (
         AuthApi {

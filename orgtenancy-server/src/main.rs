@@ -10,10 +10,8 @@ use orgtenancy_server::{ServerConfig, app};
 use poem::{Server, listener::TcpListener};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc returns freed memory to the system. Under glibc's allocator every argon2 hash
-/// (19 MiB each) stayed resident after it was freed (glibc raises its mmap threshold after
-/// the first large free and keeps later blocks in the thread's arena), so the server's
-/// memory grew with every login.
+/// With the `mimalloc` feature: faster allocation for more resident memory (benches/README.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -116,6 +114,12 @@ struct Cli {
     #[arg(long, env = "ORGTENANCY_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
 
+    /// Threads that hash and verify passwords (argon2id). Each keeps 19 MiB while the server
+    /// runs and verifies about 30 passwords a second; logins beyond them wait in a queue.
+    #[arg(long, env = "ORGTENANCY_PASSWORD_WORKERS", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=64))]
+    password_workers: u8,
+
     /// Log filter, e.g. `info` or `warn,orgtenancy_server=debug` (tracing EnvFilter syntax).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
@@ -182,6 +186,7 @@ impl Cli {
                 self.login_failure_window_minutes.saturating_mul(60),
             ),
             trust_forwarded_for: self.trust_forwarded_for,
+            password_workers: usize::from(self.password_workers),
         }
     }
 }

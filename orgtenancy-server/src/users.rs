@@ -15,7 +15,6 @@ use crate::{
     ApiTags,
     context::{BearerToken, Context, OptionalToken, decide_again, default_limit, page},
     error::ApiError,
-    passwords,
     payload::JsonBody,
     schema::{UserCreate, UserOut, UserUpdate},
     validate,
@@ -105,7 +104,7 @@ impl UsersApi {
         if let Some(organization) = organization {
             self.ctx.require_organization(organization).await?;
         }
-        let password_hash = passwords::hash(body.password.into_string()).await?;
+        let password_hash = self.ctx.passwords.hash(body.password.into_string()).await?;
         let new = NewUser {
             username: body.username.into_string(),
             email: body.email.0,
@@ -233,7 +232,12 @@ impl UsersApi {
                 self.ctx.require_organization(organization).await?;
             }
             if let (None, Some(password)) = (&password_hash, &body.password) {
-                password_hash = Some(passwords::hash(password.clone().into_string()).await?);
+                password_hash = Some(
+                    self.ctx
+                        .passwords
+                        .hash(password.clone().into_string())
+                        .await?,
+                );
             }
             let patch = UserPatch {
                 email: body.email.as_ref().map(|email| email.0.clone()),

@@ -64,3 +64,24 @@ fn readme_walkthrough_works_as_written() {
         );
     }
 }
+
+/// Every environment variable the binary reads is in the README's flag table.
+#[test]
+fn readme_lists_every_environment_variable() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("read README.md");
+    let main = std::fs::read_to_string(format!("{root}/orgtenancy-server/src/main.rs"))
+        .expect("read main.rs");
+    let variables: Vec<&str> = main
+        .split("env = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(variables.len() >= 18, "{variables:?}");
+    for variable in variables {
+        assert!(
+            readme.contains(&format!("`{variable}`")),
+            "{variable} is not in the README's flag table"
+        );
+    }
+}
