@@ -151,13 +151,11 @@ impl AuditApi {
     ) -> Result<AuditList, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
         let principal = caller.principal();
-        let decision = self
-            .ctx
-            .policy
-            .authorize_org(&principal, OrgAct::ReadAuditLog);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        ApiError::unless_allowed(
+            self.ctx
+                .policy
+                .authorize_org(&principal, OrgAct::ReadAuditLog),
+        )?;
         let filter = AuditFilter {
             action: action.0,
             user_id: user_id.0.map(UserId),
@@ -199,13 +197,11 @@ impl AuditApi {
     async fn verify(&self, auth: BearerToken) -> Result<AuditVerify, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
         let principal = caller.principal();
-        let decision = self
-            .ctx
-            .policy
-            .authorize_org(&principal, OrgAct::ReadAuditLog);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        ApiError::unless_allowed(
+            self.ctx
+                .policy
+                .authorize_org(&principal, OrgAct::ReadAuditLog),
+        )?;
         // The chain covers every entry, so verifying it reads the whole log.
         if !matches!(self.ctx.policy.audit_scope(&principal), Scope::All) {
             return Err(ApiError::forbidden(

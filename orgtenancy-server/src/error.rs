@@ -164,6 +164,15 @@ impl ApiError {
         }
     }
 
+    /// `Ok` when the engine allowed, else [`ApiError::denied`]: the one way handlers turn a
+    /// decision into a result.
+    pub fn unless_allowed(decision: Decision) -> Result<(), ApiError> {
+        if decision.is_denied() {
+            return Err(ApiError::denied(decision));
+        }
+        Ok(())
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {

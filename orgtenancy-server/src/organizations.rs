@@ -331,11 +331,7 @@ impl OrganizationsApi {
 impl OrganizationsApi {
     /// The engine's decision on `act`, as `Ok` or the error for its deny.
     fn allow(&self, caller: &Caller, act: OrgAct) -> Result<(), ApiError> {
-        let decision = self.ctx.policy.authorize_org(&caller.principal(), act);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
-        Ok(())
+        ApiError::unless_allowed(self.ctx.policy.authorize_org(&caller.principal(), act))
     }
 }
 

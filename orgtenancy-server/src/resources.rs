@@ -421,11 +421,7 @@ impl Context {
         action: Action,
         resource: &Resource,
     ) -> Result<(), ApiError> {
-        let decision = self.policy.authorize(&caller.principal(), action, resource);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
-        Ok(())
+        ApiError::unless_allowed(self.policy.authorize(&caller.principal(), action, resource))
     }
 }
 

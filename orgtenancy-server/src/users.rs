@@ -13,7 +13,7 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Context, OptionalToken, decide_again, default_limit, page},
+    context::{BearerToken, Caller, Context, OptionalToken, decide_again, default_limit, page},
     error::ApiError,
     payload::JsonBody,
     schema::{UserCreate, UserOut, UserUpdate},
@@ -81,10 +81,7 @@ impl UsersApi {
             organization,
             first_user,
         };
-        let decision = policy.authorize_user(principal.as_ref(), act);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), act))?;
         if !first_user && capabilities != CapabilitySet::EMPTY {
             // Granting flags is a change of the new user's flags: ask the engine about it.
             let new_user = Principal::new(UserId(0), role, organization);
@@ -96,10 +93,7 @@ impl UsersApi {
                 user: new_user,
                 change,
             };
-            let decision = policy.authorize_user(principal.as_ref(), grant);
-            if decision.is_denied() {
-                return Err(ApiError::denied(decision));
-            }
+            ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), grant))?;
         }
         if let Some(organization) = organization {
             self.ctx.require_organization(organization).await?;
@@ -138,13 +132,7 @@ impl UsersApi {
         limit: Query<u32>,
     ) -> Result<UserList, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let decision = self
-            .ctx
-            .policy
-            .authorize_user(Some(&caller.principal()), UserAct::List);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        self.allow(&caller, UserAct::List)?;
         let users = self.ctx.store.list_users(page(skip.0, limit.0)).await?;
         Ok(UserList::Ok(Json(
             users.into_iter().map(UserOut::from).collect(),
@@ -167,13 +155,7 @@ impl UsersApi {
         let caller = self.ctx.authenticate(&auth).await?;
         let target = self.ctx.target(UserId(id.0)).await?;
         let act = UserAct::View(target.facts());
-        let decision = self
-            .ctx
-            .policy
-            .authorize_user(Some(&caller.principal()), act);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        self.allow(&caller, act)?;
         Ok(OneUser::Ok(Json(target.found()?.into())))
     }
 
@@ -220,13 +202,7 @@ impl UsersApi {
                 user: facts,
                 change,
             };
-            let decision = self
-                .ctx
-                .policy
-                .authorize_user(Some(&caller.principal()), act);
-            if decision.is_denied() {
-                return Err(ApiError::denied(decision));
-            }
+            self.allow(&caller, act)?;
             let user = target.found()?;
             if let Some(Some(organization)) = change.organization {
                 self.ctx.require_organization(organization).await?;
@@ -268,15 +244,20 @@ impl UsersApi {
         let caller = self.ctx.authenticate(&auth).await?;
         let target = self.ctx.target(UserId(id.0)).await?;
         let act = UserAct::Delete(target.facts());
-        let decision = self
-            .ctx
-            .policy
-            .authorize_user(Some(&caller.principal()), act);
-        if decision.is_denied() {
-            return Err(ApiError::denied(decision));
-        }
+        self.allow(&caller, act)?;
         let user = target.found()?;
         self.ctx.store.delete_user(&caller.actor(), user.id).await?;
         Ok(DeletedUser::NoContent)
+    }
+}
+
+impl UsersApi {
+    /// Asks the engine about `act` by an authenticated caller; a denial becomes its error.
+    fn allow(&self, caller: &Caller, act: UserAct) -> Result<(), ApiError> {
+        ApiError::unless_allowed(
+            self.ctx
+                .policy
+                .authorize_user(Some(&caller.principal()), act),
+        )
     }
 }

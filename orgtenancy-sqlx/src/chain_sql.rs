@@ -137,32 +137,26 @@ struct SnapshotRow {
 /// An entry with its chain columns.
 #[derive(Debug, sqlx::FromRow)]
 struct ChainRow {
-    id: i64,
-    created_at: chrono::DateTime<chrono::Utc>,
-    action: String,
-    user_id: Option<i64>,
-    username: Option<String>,
-    organization_id: Option<i64>,
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    detail: Option<String>,
+    #[sqlx(flatten)]
+    entry: AuditRow,
     prev_hash: Option<Vec<u8>>,
     hash: Option<Vec<u8>>,
 }
 
 impl ChainRow {
     fn link(&self) -> Link<'_> {
+        let entry = &self.entry;
         Link {
             fields: ChainedFields {
-                id: self.id,
-                created_at: self.created_at,
-                action: &self.action,
-                user_id: self.user_id,
-                username: self.username.as_deref(),
-                organization_id: self.organization_id,
-                resource_type: self.resource_type.as_deref(),
-                resource_id: self.resource_id.as_deref(),
-                detail: self.detail.as_deref(),
+                id: entry.id,
+                created_at: entry.created_at,
+                action: &entry.action,
+                user_id: entry.user_id,
+                username: entry.username.as_deref(),
+                organization_id: entry.organization_id,
+                resource_type: entry.resource_type.as_deref(),
+                resource_id: entry.resource_id.as_deref(),
+                detail: entry.detail.as_deref(),
             },
             prev_hash: self.prev_hash.as_deref(),
             hash: self.hash.as_deref(),
@@ -211,7 +205,7 @@ impl SqlStore {
                 if let Err(broken) = walk.step(&row.link()) {
                     return Ok(walk.finish(head.as_ref(), Some(broken)));
                 }
-                after = row.id;
+                after = row.entry.id;
             }
             if i64::try_from(rows.len()).unwrap_or(i64::MAX) < VERIFY_PAGE {
                 return Ok(walk.finish(head.as_ref(), None));

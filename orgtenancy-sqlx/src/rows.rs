@@ -83,15 +83,15 @@ impl UserRow {
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AuditRow {
-    id: i64,
-    created_at: DateTime<Utc>,
-    action: String,
-    user_id: Option<i64>,
-    username: Option<String>,
-    organization_id: Option<i64>,
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    detail: Option<String>,
+    pub(crate) id: i64,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) action: String,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) username: Option<String>,
+    pub(crate) organization_id: Option<i64>,
+    pub(crate) resource_type: Option<String>,
+    pub(crate) resource_id: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntry {
