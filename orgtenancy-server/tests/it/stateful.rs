@@ -1,23 +1,35 @@
 //! Stateful isolation over HTTP: seeded random sequences of API calls by actors in several
-//! organizations — create, move, remove and delete users; create and delete organizations;
-//! change flags, roles and active states; create, delete and adopt CAs; issue and revoke
-//! certificates; and reads of everything — each step checked against an in-memory model
+//! organizations — create, move, remove and delete users; create, rename and delete
+//! organizations; change flags, roles, active states and passwords; create, delete and adopt
+//! CAs; issue and revoke certificates; export their private keys; log out, refresh and
+//! invalidate tokens; and reads of everything — each step checked against an in-memory model
 //! ([`model`]) whose oracle is written from SPEC §3–§5, independently of `orgtenancy-core`:
 //!
 //! - every status equals the model's (allow, 401, 403, 404, 409);
 //! - every list equals the caller's visible set in the model, row for row (so it holds no
-//!   other tenant's row and misses none), and every row's owner fields equal the model's;
-//! - after each sequence, every actor's lists and the audit log are swept: an admin sees
+//!   other tenant's row and misses none), and every row's owner fields and certificate equal
+//!   the model's; a CA read shows the chain of parents the caller may read, and an exported
+//!   private key belongs to the certificate the model remembers;
+//! - every token the sequence was given authenticates exactly while the model says so: a
+//!   token that stops (logout, a password change, an invalidation, a deactivation or
+//!   deletion) is tried at once and must get 401, an old refresh token too; logged-out and
+//!   superseded tokens are also used now and then for random acts;
+//! - after each sequence, every actor's lists, its reads of every intermediate CA (their
+//!   chains) and the audit log are swept: an admin sees
 //!   exactly the superuser's entries of its organization, a user gets 403, and the log holds
-//!   one entry per committed change and login.
+//!   exactly the model's entries (action, acting user, resource) — one per committed change,
+//!   export and login.
 //!
 //! Even sequences run under the documented policy, odd ones under strict isolation. CI runs
 //! `DEFAULT_CASES` sequences of `DEFAULT_STEPS` steps per backend; `scripts/stateful.sh`
 //! runs many more (`ORGTENANCY_STATEFUL_CASES`, `_STEPS`, `_SEED`). A failure names the seed
 //! and prints the steps so far, to replay it.
 
+mod apply;
+mod checks;
 mod model;
 mod ops;
+mod send;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +39,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
 use self::{
-    model::{CaM, CertM, Change, FLAGS, Model, Role, UserM},
+    model::{Change, Model, Role, TokenM, UserM, password_text},
     ops::{Gone, Op, next_op},
 };
 use crate::support::{Backend, Harness, PASSWORD, Reply, config};
@@ -49,6 +61,7 @@ async fn random_sequences(backend: Backend) {
     let seed = env_number("ORGTENANCY_STATEFUL_SEED", DEFAULT_SEED);
     let mut checked = 0;
     let mut statuses = BTreeMap::<u16, usize>::new();
+    let mut kinds = BTreeMap::<String, (usize, usize)>::new();
     for case in 0..cases {
         let seed = seed.wrapping_add(case);
         let mut run = Run::start(&backend, seed, case % 2 == 1).await;
@@ -60,10 +73,20 @@ async fn random_sequences(backend: Backend) {
         for (status, count) in run.statuses {
             *statuses.entry(status).or_default() += count;
         }
+        for (kind, (allowed, denied)) in run.kinds {
+            let total = kinds.entry(kind).or_default();
+            total.0 += allowed;
+            total.1 += denied;
+        }
     }
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|(kind, (allowed, denied))| format!("{kind} {allowed}/{denied}"))
+        .collect();
     eprintln!(
         "stateful ({backend:?}): {cases} sequences x {steps} steps, {checked} checks; \
-         steps by status {statuses:?}"
+         steps by status {statuses:?}; acts allowed/refused by kind: {}",
+        kinds.join(", ")
     );
 }
 
@@ -74,17 +97,27 @@ struct Run {
     h: Harness,
     model: Model,
     gone: Gone,
-    tokens: HashMap<i64, String>,
+    /// Every access token the sequence was given, with what the model knows of it.
+    held: Vec<(String, TokenM)>,
+    /// The access token (index into `held`) each actor acts with. One that stopped for good
+    /// (logout, password change, invalidation) is dropped, so the actor logs in again; those
+    /// of deleted or deactivated users stay, to act with and get 401.
+    current: HashMap<i64, usize>,
+    /// Every refresh token the sequence was given, and each actor's newest (index).
+    refresh_held: Vec<(String, TokenM)>,
+    current_refresh: HashMap<i64, usize>,
     rng: StdRng,
     seed: u64,
     trace: Vec<String>,
     root: i64,
-    /// Entries the audit log must hold: one per committed change and per login.
-    audit_entries: usize,
+    /// Entries the audit log must hold, counted: (action, acting user, resource id).
+    audit: BTreeMap<(String, Option<i64>, i64), usize>,
     /// Statuses and lists compared so far.
     checked: usize,
     /// How many steps answered each status, to show what the sequences covered.
     statuses: BTreeMap<u16, usize>,
+    /// How many acts of each kind (and probes of stopped tokens) were allowed and refused.
+    kinds: BTreeMap<String, (usize, usize)>,
     names: u64,
 }
 
@@ -104,16 +137,22 @@ impl Run {
                 ..Model::default()
             },
             gone: Gone::default(),
-            tokens: HashMap::new(),
+            held: Vec::new(),
+            current: HashMap::new(),
+            refresh_held: Vec::new(),
+            current_refresh: HashMap::new(),
             rng: StdRng::seed_from_u64(seed),
             seed,
             trace: Vec::new(),
             root,
-            audit_entries: 1,
+            audit: BTreeMap::new(),
             checked: 0,
             statuses: BTreeMap::new(),
+            kinds: BTreeMap::new(),
             names: 0,
         };
+        // The bootstrap user, created anonymously.
+        run.audited("user_create", None, root);
         run.model
             .users
             .insert(root, user_m("root", Role::Superuser, None, 0));
@@ -122,12 +161,13 @@ impl Run {
     }
 
     /// Three organizations, an admin and two users in the first, an admin and a user in the
-    /// second, an admin and a user in none.
+    /// second, an admin and a user in none; a password change; two chains of CAs, one
+    /// adopted in part; a rename into a taken name.
     async fn populate(&mut self) {
         for _ in 0..3 {
             self.act(self.root, Op::CreateOrg).await;
         }
-        let orgs: Vec<i64> = self.model.orgs.iter().copied().collect();
+        let orgs: Vec<i64> = self.model.orgs.keys().copied().collect();
         let people = [
             (Role::Admin, Some(orgs[0])),
             (Role::User, Some(orgs[0])),
@@ -142,14 +182,73 @@ impl Run {
             self.act(self.root, Op::CreateUser { role, org, flags })
                 .await;
         }
+        let first_org = |role: Role| {
+            let users = self.model.users.iter();
+            users
+                .filter(|(_, user)| user.role == role && user.org == Some(orgs[0]))
+                .map(|(id, _)| *id)
+                .next()
+        };
+        let (admin, member) = (first_org(Role::Admin), first_org(Role::User));
+        // A user that logged in and refreshed (two access tokens) gets a new password from
+        // its organization's admin: both tokens, its refresh token and the old password stop.
+        if let (Some(admin), Some(member)) = (admin, member) {
+            self.act(member, Op::ViewMe).await;
+            self.act(member, Op::Refresh).await;
+            let change = Change {
+                password: Some(self.rng.gen_range(0..1000)),
+                ..Change::default()
+            };
+            let target = member;
+            self.act(admin, Op::UpdateUser { target, change }).await;
+        }
+        // Chains from the start: a root and intermediate of the first organization (its
+        // admin's), and an organization-less root and intermediate (the superuser's) whose
+        // intermediate the second organization adopts without its root, so that its members
+        // read a chain that stops short.
+        for actor in admin.into_iter().chain([self.root]) {
+            self.act(actor, Op::CreateCa { parent: None }).await;
+            let parent = self.model.cas.keys().last().copied();
+            self.act(actor, Op::CreateCa { parent }).await;
+        }
+        if let Some(ca) = self.model.cas.keys().last().copied() {
+            let adopt = Op::AdoptCa {
+                ca,
+                org: orgs[1],
+                cascade: false,
+            };
+            self.act(self.root, adopt).await;
+        }
+        // A rename into another organization's name (blanks around it): 409.
+        let taken = self.model.orgs[&orgs[0]].clone();
+        let rename = Op::RenameOrg {
+            org: orgs[1],
+            name: Some(format!(" {taken}  ")),
+        };
+        self.act(self.root, rename).await;
     }
 
     /// One random act by a random actor: anyone with a token (possibly deleted or
     /// deactivated since), or an active user (who logs in first). Most denials are easy to
     /// reach, so two steps in three retry a few draws for an act the model allows: the
     /// state grows (moved creators, busy organizations, chains) and the rest probes it.
+    /// Now and then the act is sent with a token its user no longer acts with (logged out,
+    /// signed out everywhere, or superseded by a refresh and still valid).
     async fn step(&mut self) {
-        let mut candidates: Vec<i64> = self.tokens.keys().copied().collect();
+        if self.rng.gen_bool(0.05) {
+            let acting: BTreeSet<usize> = self.current.values().copied().collect();
+            let spare: Vec<usize> = (0..self.held.len())
+                .filter(|index| !acting.contains(index))
+                .collect();
+            if !spare.is_empty() {
+                let index = spare[self.rng.gen_range(0..spare.len())];
+                let owner = self.held[index].1.user;
+                let op = next_op(&mut self.rng, &self.model, &self.gone, owner, self.root);
+                self.act_with(owner, index, op).await;
+                return;
+            }
+        }
+        let mut candidates: Vec<i64> = self.current.keys().copied().collect();
         let active = self.model.users.iter().filter(|(_, user)| user.active);
         candidates.extend(active.map(|(id, _)| *id));
         candidates.sort_unstable();
@@ -170,20 +269,57 @@ impl Run {
         }
     }
 
-    async fn token(&mut self, actor: i64) -> String {
-        if let Some(token) = self.tokens.get(&actor) {
-            return token.clone();
+    /// The index in `held` of the token `actor` acts with; an actor without one logs in
+    /// with the password the model knows.
+    async fn token(&mut self, actor: i64) -> usize {
+        if let Some(index) = self.current.get(&actor) {
+            return *index;
         }
-        let username = self.model.users[&actor].username.clone();
-        let reply = self.h.login_reply(&username, PASSWORD).await;
+        let user = &self.model.users[&actor];
+        let (username, password) = (user.username.clone(), user.password.clone());
+        self.trace.push(format!("user {actor}: log in"));
+        let reply = self.h.login_reply(&username, &password).await;
         self.check(reply.code(), 200, &reply, "login");
-        self.audit_entries += 1;
-        let token = reply.json["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        self.tokens.insert(actor, token.clone());
-        token
+        self.audited("login_success", Some(actor), actor);
+        self.count("LogIn".to_owned(), true);
+        self.take_tokens(actor, &reply.json);
+        self.current[&actor]
+    }
+
+    /// Holds the tokens of a login or refresh reply as `actor`'s current ones.
+    fn take_tokens(&mut self, actor: i64, body: &Value) {
+        let sign_outs = self
+            .model
+            .users
+            .get(&actor)
+            .map_or(0, |user| user.sign_outs);
+        let fresh = TokenM {
+            user: actor,
+            sign_outs,
+            spent: false,
+        };
+        let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+        self.held.push((text("access_token"), fresh.clone()));
+        self.current.insert(actor, self.held.len() - 1);
+        self.refresh_held.push((text("refresh_token"), fresh));
+        self.current_refresh
+            .insert(actor, self.refresh_held.len() - 1);
+    }
+
+    fn count(&mut self, kind: String, allowed: bool) {
+        let counts = self.kinds.entry(kind).or_default();
+        if allowed {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+    }
+
+    fn audited(&mut self, action: &str, actor: Option<i64>, resource: i64) {
+        *self
+            .audit
+            .entry((action.to_owned(), actor, resource))
+            .or_default() += 1;
     }
 
     fn fail(&self, what: &str) -> ! {
@@ -224,31 +360,149 @@ impl Run {
         }
     }
 
-    /// Runs `op` as `actor`: the status must be the model's; on success the model follows.
+    /// Runs `op` as `actor` with its current token (a user picked without one is active and
+    /// logs in now).
     async fn act(&mut self, actor: i64, op: Op) {
-        self.trace.push(format!("user {actor}: {op:?}"));
-        // A user picked without a token is active and logs in now.
         let token = self.token(actor).await;
-        let expected = if self.model.caller(actor).is_none() {
-            Err(401)
-        } else {
-            self.expect(actor, &op)
+        self.act_with(actor, token, op).await;
+    }
+
+    /// Runs `op` as `actor` with the token `held[token]`: the status must be the model's; on
+    /// success the model follows. Then every token the act stopped must get 401.
+    async fn act_with(&mut self, actor: i64, token: usize, op: Op) {
+        let op = match op {
+            Op::RenameOrg { org, name: None } => Op::RenameOrg {
+                org,
+                name: Some(self.fresh_name("renamed")),
+            },
+            op => op,
         };
-        let reply = self.send(&token, &op).await;
+        let marker = if self.current.get(&actor) == Some(&token) {
+            String::new()
+        } else {
+            format!(" (with its token #{token})")
+        };
+        self.trace.push(format!("user {actor}{marker}: {op:?}"));
+        let expected = if matches!(op, Op::Refresh) || self.model.accepts(&self.held[token].1) {
+            self.expect(actor, &op)
+        } else {
+            Err(401)
+        };
+        let before = self.live_tokens();
+        let bearer = self.held[token].0.clone();
+        let reply = self.send(actor, &bearer, &op).await;
         let wanted = match (&op, expected) {
             (_, Err(status)) => status,
             (
                 Op::CreateOrg | Op::CreateUser { .. } | Op::CreateCa { .. } | Op::IssueCert { .. },
                 Ok(()),
             ) => 201,
-            (Op::DeleteOrg(_) | Op::DeleteUser(_) | Op::DeleteCa(_), Ok(())) => 204,
+            (
+                Op::DeleteOrg(_)
+                | Op::DeleteUser(_)
+                | Op::DeleteCa(_)
+                | Op::Logout { .. }
+                | Op::Invalidate,
+                Ok(()),
+            ) => 204,
             (_, Ok(())) => 200,
         };
         self.check(reply.code(), wanted, &reply, &format!("{op:?}"));
         *self.statuses.entry(wanted).or_default() += 1;
-        if expected.is_ok() {
-            self.apply(actor, &op, &reply);
+        let kind: String = match op {
+            Op::UpdateUser { change, .. } if change.password.is_some() => "ChangePassword".into(),
+            _ => format!("{op:?}")
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect(),
+        };
+        self.count(kind, expected.is_ok());
+        if !marker.is_empty() {
+            self.count("with-an-older-token".to_owned(), expected.is_ok());
         }
+        if matches!(op, Op::Refresh) {
+            // Single use: any exchange consumes the refresh token, whatever it answers.
+            if let Some(index) = self.current_refresh.get(&actor) {
+                self.refresh_held[*index].1.spent = true;
+            }
+        }
+        let replaced = match op {
+            Op::UpdateUser { target, change } if change.password.is_some() => {
+                self.model.users.get(&target).map(|user| {
+                    let login = (user.username.clone(), user.password.clone());
+                    (target, login)
+                })
+            }
+            _ => None,
+        };
+        if expected.is_ok() {
+            self.apply(actor, token, &op, &reply);
+        }
+        self.settle(before).await;
+        // The replaced password no longer logs in (unless the new one is the same).
+        if let (Ok(()), Some((target, (username, old)))) = (expected, replaced)
+            && self.model.users[&target].password != old
+        {
+            self.trace
+                .push(format!("user {target}: log in with the replaced password"));
+            let reply = self.h.login_reply(&username, &old).await;
+            self.check(reply.code(), 401, &reply, "log in with a replaced password");
+            self.audited("login_failure", Some(target), target);
+        }
+    }
+
+    /// The access and refresh tokens (indices) the model accepts now.
+    fn live_tokens(&self) -> (Vec<usize>, Vec<usize>) {
+        let live = |tokens: &[(String, TokenM)]| {
+            (0..tokens.len())
+                .filter(|index| self.model.accepts(&tokens[*index].1))
+                .collect()
+        };
+        (live(&self.held), live(&self.refresh_held))
+    }
+
+    /// After an act: every access token the model accepted `before` and no longer does must
+    /// get 401 at once, every such refresh token too (trying it consumes it); actors whose
+    /// token stopped for good log in again when they next act.
+    async fn settle(&mut self, before: (Vec<usize>, Vec<usize>)) {
+        let (access, refresh) = before;
+        for index in access {
+            let (token, owner) = (self.held[index].0.clone(), self.held[index].1.user);
+            if self.model.accepts(&self.held[index].1) {
+                continue;
+            }
+            self.trace
+                .push(format!("token #{index} of user {owner}: read /users/me"));
+            let reply = self.h.get("/users/me", Some(&token)).await;
+            self.check(reply.code(), 401, &reply, "a stopped access token");
+            self.count("stopped-access-token".to_owned(), false);
+        }
+        for index in refresh {
+            let (token, owner) = (
+                self.refresh_held[index].0.clone(),
+                self.refresh_held[index].1.user,
+            );
+            if self.model.accepts(&self.refresh_held[index].1) {
+                continue;
+            }
+            self.trace
+                .push(format!("refresh token #{index} of user {owner}: refresh"));
+            let reply = self
+                .h
+                .post("/auth/refresh", None, json!({ "refresh_token": token }))
+                .await;
+            self.check(reply.code(), 401, &reply, "a stopped refresh token");
+            self.count("stopped-refresh-token".to_owned(), false);
+            self.refresh_held[index].1.spent = true;
+        }
+        let (held, users) = (&self.held, &self.model.users);
+        self.current.retain(|_, index| {
+            let token = &held[*index].1;
+            !token.spent
+                && users
+                    .get(&token.user)
+                    .is_none_or(|user| user.sign_outs == token.sign_outs)
+        });
     }
 
     fn expect(&self, actor: i64, op: &Op) -> Result<(), u16> {
@@ -284,379 +538,26 @@ impl Run {
                 Some(Role::User) => Err(403),
                 _ => Ok(()),
             },
-        }
-    }
-
-    fn fresh_name(&mut self, prefix: &str) -> String {
-        self.names += 1;
-        format!("{prefix}{}-{}", self.names, self.seed)
-    }
-
-    async fn send(&mut self, token: &str, op: &Op) -> Reply {
-        let t = Some(token);
-        let h = &self.h;
-        match op {
-            Op::CreateOrg => {
-                let name = self.fresh_name("org");
-                self.h
-                    .post("/organizations/", t, json!({ "name": name }))
-                    .await
+            Op::ExportCaKey(ca) => m.on_row(
+                actor,
+                Some(model::EXPORT_KEY),
+                m.ca_res(ca),
+                m.cas.contains_key(&ca),
+            ),
+            Op::ExportCertKey(cert) => m.on_row(
+                actor,
+                Some(model::EXPORT_KEY),
+                m.cert_res(cert),
+                m.certs.contains_key(&cert),
+            ),
+            Op::RenameOrg { org, ref name } => {
+                m.rename_org(actor, org, name.as_deref().unwrap_or_default())
             }
-            Op::UpdateOrg(org) => {
-                let body = json!({ "description": format!("changed {}", self.names) });
-                h.put(&format!("/organizations/{org}"), t, body).await
-            }
-            Op::DeleteOrg(org) => h.delete(&format!("/organizations/{org}"), t).await,
-            Op::CreateUser { role, org, flags } => {
-                let name = self.fresh_name("u");
-                let mut body = json!({
-                    "username": name, "email": format!("{name}@example.com"),
-                    "password": PASSWORD, "role": role.name(), "organization_id": org,
-                });
-                for (bit, flag) in FLAGS.iter().enumerate() {
-                    body[*flag] = json!(flags & (1 << bit) != 0);
-                }
-                self.h.post("/users/", t, body).await
-            }
-            Op::UpdateUser { target, change } => {
-                let body = self.change_body(*change);
-                self.h.patch(&format!("/users/{target}"), t, body).await
-            }
-            Op::DeleteUser(target) => h.delete(&format!("/users/{target}"), t).await,
-            Op::AddMember { org, target } => {
-                let path = format!("/organizations/{org}/users/{target}");
-                h.post(&path, t, Value::Null).await
-            }
-            Op::RemoveMember { org, target } => {
-                h.delete(&format!("/organizations/{org}/users/{target}"), t)
-                    .await
-            }
-            Op::CreateCa { parent } => {
-                let name = self.fresh_name("ca");
-                let body = json!({
-                    "name": name, "subject_dn": format!("CN={name}"), "key_type": "ec",
-                    "parent_ca_id": parent,
-                });
-                self.h.post("/cas/", t, body).await
-            }
-            Op::IssueCert { ca } => {
-                let name = format!("{}.test", self.fresh_name("host"));
-                let body = json!({
-                    "common_name": name, "certificate_type": "server", "key_type": "ec",
-                    "san_dns_names": [name],
-                });
-                self.h
-                    .post(&format!("/certificates/?ca_id={ca}"), t, body)
-                    .await
-            }
-            Op::RevokeCert(cert) => {
-                let body = json!({ "reason": "key compromise" });
-                h.post(&format!("/certificates/{cert}/revoke"), t, body)
-                    .await
-            }
-            Op::DeleteCa(ca) => h.delete(&format!("/cas/{ca}"), t).await,
-            Op::AdoptCa { ca, org, cascade } => {
-                let body = json!({ "organization_id": org, "cascade": cascade });
-                h.patch(&format!("/cas/{ca}"), t, body).await
-            }
-            Op::ListOrgs => h.get("/organizations/?limit=1000", t).await,
-            Op::ViewOrg(org) => h.get(&format!("/organizations/{org}"), t).await,
-            Op::ListMembers(org) => {
-                h.get(&format!("/organizations/{org}/users?limit=1000"), t)
-                    .await
-            }
-            Op::ListUsers => h.get("/users/?limit=1000", t).await,
-            Op::ViewUser(target) => h.get(&format!("/users/{target}"), t).await,
-            Op::ListCas => h.get("/cas/?limit=1000", t).await,
-            Op::ViewCa(ca) => h.get(&format!("/cas/{ca}"), t).await,
-            Op::ListCerts => h.get("/certificates/?limit=1000", t).await,
-            Op::ViewCert(cert) => h.get(&format!("/certificates/{cert}"), t).await,
-            Op::ListAudit => h.get("/audit-logs/?limit=1000", t).await,
-        }
-    }
-
-    fn change_body(&mut self, change: Change) -> Value {
-        let mut body = json!({});
-        if change.email {
-            let name = self.fresh_name("mail");
-            body["email"] = json!(format!("{name}@example.com"));
-        }
-        if let Some(flags) = change.flags {
-            for (bit, flag) in FLAGS.iter().enumerate() {
-                body[*flag] = json!(flags & (1 << bit) != 0);
-            }
-        }
-        if let Some(role) = change.role {
-            body["role"] = json!(role.name());
-        }
-        if let Some(active) = change.active {
-            body["is_active"] = json!(active);
-        }
-        if let Some(org) = change.org {
-            body["organization_id"] = json!(org);
-        }
-        body
-    }
-
-    /// Brings the model along with an act the server performed, checking what it answered.
-    fn apply(&mut self, actor: i64, op: &Op, reply: &Reply) {
-        let actor_org = self.model.users.get(&actor).and_then(|user| user.org);
-        let body = &reply.json;
-        match *op {
-            Op::CreateOrg => {
-                self.model.orgs.insert(reply.id());
-                self.audit_entries += 1;
-            }
-            Op::UpdateOrg(_) => self.audit_entries += 1,
-            Op::RevokeCert(cert) => {
-                if let Some(cert) = self.model.certs.get_mut(&cert) {
-                    cert.revoked = true;
-                }
-                self.audit_entries += 1;
-                self.check_cert(body);
-            }
-            Op::DeleteOrg(org) => {
-                self.model.orgs.remove(&org);
-                self.gone.orgs.push(org);
-                self.audit_entries += 1;
-            }
-            Op::CreateUser { role, org, flags } => {
-                let username = body["username"].as_str().unwrap_or_default().to_owned();
-                let user = user_m(&username, role, org, flags);
-                self.model.users.insert(reply.id(), user);
-                self.audit_entries += 1;
-                self.check_user(reply.id(), body);
-            }
-            Op::UpdateUser { target, change } => {
-                if let Some(user) = self.model.users.get_mut(&target) {
-                    apply_change(user, change);
-                }
-                self.audit_entries += 1;
-                self.check_user(target, body);
-            }
-            Op::DeleteUser(target) => {
-                self.model.users.remove(&target);
-                self.gone.users.push(target);
-                self.audit_entries += 1;
-            }
-            Op::AddMember { org, target } => {
-                if let Some(user) = self.model.users.get_mut(&target) {
-                    user.org = Some(org);
-                }
-                self.audit_entries += 1;
-                self.check_user(target, body);
-            }
-            Op::RemoveMember { target, .. } => {
-                if let Some(user) = self.model.users.get_mut(&target) {
-                    user.org = None;
-                }
-                self.audit_entries += 1;
-                self.check_user(target, body);
-            }
-            Op::CreateCa { parent } => {
-                let ca = CaM {
-                    org: actor_org,
-                    creator: actor,
-                    parent,
-                };
-                self.model.cas.insert(reply.id(), ca);
-                self.audit_entries += 1;
-                self.check_ca(body);
-            }
-            Op::IssueCert { ca } => {
-                let cert = CertM {
-                    org: actor_org,
-                    creator: actor,
-                    ca,
-                    revoked: false,
-                };
-                self.model.certs.insert(reply.id(), cert);
-                self.audit_entries += 1;
-                self.check_cert(body);
-            }
-            Op::DeleteCa(ca) => {
-                self.model.cas.remove(&ca);
-                self.gone.cas.push(ca);
-                self.audit_entries += 1;
-            }
-            Op::AdoptCa { ca, org, cascade } => {
-                self.model.adopt(ca, org, cascade);
-                self.audit_entries += 1;
-                self.check_ca(body);
-            }
-            Op::ListOrgs => {
-                let visible = self.model.visible_orgs(actor);
-                self.check_ids(body, &visible, "organizations listed");
-            }
-            Op::ListMembers(org) => {
-                let members = self.model.members(org);
-                self.check_ids(body, &members, "members listed");
-                self.check_rows(body, Self::check_user_row);
-            }
-            Op::ListUsers => {
-                let all = self.model.users.keys().copied().collect();
-                self.check_ids(body, &all, "users listed");
-                self.check_rows(body, Self::check_user_row);
-            }
-            Op::ViewUser(target) => self.check_user(target, body),
-            Op::ListCas => {
-                let visible = self.model.visible_cas(actor);
-                self.check_ids(body, &visible, "CAs listed");
-                self.check_rows(body, Self::check_ca);
-            }
-            Op::ViewCa(_) => self.check_ca(body),
-            Op::ListCerts => {
-                let visible = self.model.visible_certs(actor);
-                self.check_ids(body, &visible, "certificates listed");
-                self.check_rows(body, Self::check_cert);
-            }
-            Op::ViewCert(_) => self.check_cert(body),
-            Op::ViewOrg(org) => {
-                if body["id"].as_i64() != Some(org) {
-                    self.fail(&format!("organization {org} read as {body}"));
-                }
-            }
-            Op::ListAudit => self.check_audit_scope(actor, body),
-        }
-    }
-
-    /// An admin reads only its own organization's entries (none without one).
-    fn check_audit_scope(&mut self, actor: i64, rows: &Value) {
-        let Some(admin) = self
-            .model
-            .caller(actor)
-            .filter(|user| user.role == Role::Admin)
-        else {
-            return;
-        };
-        let org = admin.org;
-        self.checked += 1;
-        let entries = rows.as_array().cloned().unwrap_or_default();
-        let foreign = entries
-            .iter()
-            .find(|entry| org.is_none() || entry["organization_id"].as_i64() != org);
-        if let Some(entry) = foreign {
-            self.fail(&format!(
-                "admin of {org:?} reads another tenant's audit entry {entry}"
-            ));
-        }
-    }
-
-    fn check_rows(&mut self, rows: &Value, check: fn(&mut Run, &Value)) {
-        for row in rows.as_array().cloned().unwrap_or_default() {
-            check(self, &row);
-        }
-    }
-
-    fn check_user_row(&mut self, row: &Value) {
-        let id = row["id"].as_i64().unwrap_or_default();
-        self.check_user(id, row);
-    }
-
-    /// The user as the server shows it equals the model's.
-    fn check_user(&mut self, id: i64, row: &Value) {
-        let Some(user) = self.model.users.get(&id) else {
-            self.fail(&format!("user {id} is not in the model: {row}"));
-        };
-        let mut expected = json!({
-            "id": id, "role": user.role.name(), "organization_id": user.org,
-            "is_active": user.active,
-        });
-        for (bit, flag) in FLAGS.iter().enumerate() {
-            expected[*flag] = json!(user.flags & (1 << bit) != 0);
-        }
-        self.check_fields(&expected, row, "user");
-    }
-
-    fn check_ca(&mut self, row: &Value) {
-        let id = row["id"].as_i64().unwrap_or_default();
-        let Some(ca) = self.model.cas.get(&id) else {
-            self.fail(&format!("CA {id} is not in the model: {row}"));
-        };
-        let expected = json!({
-            "id": id, "organization_id": ca.org, "created_by_user_id": ca.creator,
-            "parent_ca_id": ca.parent,
-        });
-        self.check_fields(&expected, row, "CA");
-    }
-
-    fn check_cert(&mut self, row: &Value) {
-        let id = row["id"].as_i64().unwrap_or_default();
-        let Some(cert) = self.model.certs.get(&id) else {
-            self.fail(&format!("certificate {id} is not in the model: {row}"));
-        };
-        let status = if cert.revoked { "revoked" } else { "valid" };
-        let expected = json!({
-            "id": id, "organization_id": cert.org, "created_by_user_id": cert.creator,
-            "issuer_id": cert.ca, "status": status,
-        });
-        self.check_fields(&expected, row, "certificate");
-    }
-
-    fn check_fields(&mut self, expected: &Value, row: &Value, what: &str) {
-        self.checked += 1;
-        let fields = expected.as_object().cloned().unwrap_or_default();
-        for (field, value) in fields {
-            if row[&field] != value {
-                self.fail(&format!("{what} {field}: server {row}, model {expected}"));
-            }
-        }
-    }
-
-    /// After a sequence: every actor's lists, and the audit log as each actor sees it.
-    async fn sweep(&mut self) {
-        self.trace.push("sweep".to_owned());
-        let actors: Vec<i64> = self.tokens.keys().copied().collect();
-        for actor in actors {
-            for op in [Op::ListOrgs, Op::ListCas, Op::ListCerts, Op::ListUsers] {
-                self.act(actor, op).await;
-            }
-        }
-        let root = self.tokens[&self.root].clone();
-        let all = self.audit_log(&root).await;
-        self.checked += 1;
-        if all.len() != self.audit_entries {
-            let actions: Vec<_> = all.iter().map(|entry| entry["action"].clone()).collect();
-            self.fail(&format!(
-                "the audit log holds {} entries, the model {}: {actions:?}",
-                all.len(),
-                self.audit_entries
-            ));
-        }
-        let admins: Vec<(i64, Option<i64>)> = self
-            .model
-            .users
-            .iter()
-            .filter(|(id, user)| {
-                user.active && user.role == Role::Admin && self.tokens.contains_key(id)
-            })
-            .map(|(id, user)| (*id, user.org))
-            .collect();
-        for (admin, org) in admins {
-            let token = self.tokens[&admin].clone();
-            let seen = self.audit_log(&token).await;
-            let expected: BTreeSet<i64> = all
-                .iter()
-                .filter(|entry| org.is_some() && entry["organization_id"].as_i64() == org)
-                .filter_map(|entry| entry["id"].as_i64())
-                .collect();
-            self.check_ids(&Value::Array(seen), &expected, "audit entries of an admin");
-        }
-    }
-
-    /// Every entry `token` may read, page by page.
-    async fn audit_log(&mut self, token: &str) -> Vec<Value> {
-        let mut entries = Vec::new();
-        loop {
-            let path = format!("/audit-logs/?limit=1000&skip={}", entries.len());
-            let reply = self.h.get(&path, Some(token)).await;
-            self.check(reply.code(), 200, &reply, "read the audit log");
-            let page = reply.json.as_array().cloned().unwrap_or_default();
-            let full = page.len() == 1000;
-            entries.extend(page);
-            if !full {
-                return entries;
-            }
+            Op::Refresh => match self.current_refresh.get(&actor) {
+                Some(index) => m.refresh(&self.refresh_held[*index].1),
+                None => Err(401),
+            },
+            Op::Logout { .. } | Op::Invalidate | Op::ViewMe => Ok(()),
         }
     }
 }
@@ -668,10 +569,24 @@ fn user_m(username: &str, role: Role, org: Option<i64>, flags: u8) -> UserM {
         org,
         flags,
         active: true,
+        password: PASSWORD.to_owned(),
+        sign_outs: 0,
     }
 }
 
+/// The public key in a PEM certificate (the subject public key's bits).
+fn public_key(pem: &str) -> Option<Vec<u8>> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
+    let cert = pem.parse_x509().ok()?;
+    Some(cert.public_key().subject_public_key.data.to_vec())
+}
+
 fn apply_change(user: &mut UserM, change: Change) {
+    if let Some(password) = change.password {
+        // A new password signs the user out everywhere (§5).
+        user.password = password_text(password);
+        user.sign_outs += 1;
+    }
     if let Some(flags) = change.flags {
         user.flags = flags;
     }

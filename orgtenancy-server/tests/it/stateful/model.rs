@@ -15,6 +15,7 @@ pub const FLAGS: [&str; 5] = [
 pub const CREATE_CA: u8 = 1 << 0;
 pub const CREATE_CERT: u8 = 1 << 1;
 pub const REVOKE_CERT: u8 = 1 << 2;
+pub const EXPORT_KEY: u8 = 1 << 3;
 pub const DELETE_CA: u8 = 1 << 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,11 @@ pub struct UserM {
     pub org: Option<i64>,
     pub flags: u8,
     pub active: bool,
+    /// The password it logs in with.
+    pub password: String,
+    /// How often it was signed out everywhere (a password change or `POST /auth/invalidate`):
+    /// tokens issued before the last time are rejected (§5).
+    pub sign_outs: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +54,8 @@ pub struct CaM {
     pub org: Option<i64>,
     pub creator: i64,
     pub parent: Option<i64>,
+    /// Its certificate (PEM), from the reply that created it.
+    pub pem: String,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +64,8 @@ pub struct CertM {
     pub creator: i64,
     pub ca: i64,
     pub revoked: bool,
+    /// Its certificate (PEM), from the reply that issued it.
+    pub pem: String,
 }
 
 /// A resource as §3 sees it: its organization and its creator.
@@ -75,6 +85,8 @@ pub const MISSING_RES: Res = Res {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Change {
     pub email: bool,
+    /// A new password (its number: `password_text`).
+    pub password: Option<u32>,
     pub flags: Option<u8>,
     pub role: Option<Role>,
     pub active: Option<bool>,
@@ -85,7 +97,8 @@ pub struct Change {
 pub struct Model {
     /// Strict isolation: the creator rule stops at the organization boundary.
     pub strict: bool,
-    pub orgs: BTreeSet<i64>,
+    /// Organizations and their names.
+    pub orgs: BTreeMap<i64, String>,
     pub users: BTreeMap<i64, UserM>,
     pub cas: BTreeMap<i64, CaM>,
     pub certs: BTreeMap<i64, CertM>,
@@ -157,6 +170,8 @@ impl Model {
             org: None,
             flags: 0,
             active: true,
+            password: String::new(),
+            sign_outs: 0,
         })
     }
 
@@ -200,7 +215,7 @@ impl Model {
         };
         exists_after(allowed, self.users.contains_key(&target))?;
         match change.org {
-            Some(Some(org)) if !self.orgs.contains(&org) => Err(404),
+            Some(Some(org)) if !self.orgs.contains_key(&org) => Err(404),
             _ => Ok(()),
         }
     }
@@ -225,7 +240,7 @@ impl Model {
             return Err(403);
         }
         match org {
-            Some(org) if !self.orgs.contains(&org) => Err(404),
+            Some(org) if !self.orgs.contains_key(&org) => Err(404),
             _ => Ok(()),
         }
     }
@@ -255,15 +270,29 @@ impl Model {
     /// View an organization or list its members: members; a superuser any (404 if missing).
     pub fn read_org(&self, actor: i64, org: i64) -> Result<(), u16> {
         let member = self.caller(actor).is_some_and(|user| user.org == Some(org));
-        exists_after(member || self.is_superuser(actor), self.orgs.contains(&org))
+        exists_after(
+            member || self.is_superuser(actor),
+            self.orgs.contains_key(&org),
+        )
     }
 
     pub fn update_org(&self, actor: i64, org: i64) -> Result<(), u16> {
-        exists_after(self.manages(actor, org), self.orgs.contains(&org))
+        exists_after(self.manages(actor, org), self.orgs.contains_key(&org))
+    }
+
+    /// Rename: as an update, then 409 when another organization has the name (compared
+    /// after trimming, as names are stored, §2).
+    pub fn rename_org(&self, actor: i64, org: i64, name: &str) -> Result<(), u16> {
+        self.update_org(actor, org)?;
+        let taken = self
+            .orgs
+            .iter()
+            .any(|(id, other)| *id != org && other == name.trim());
+        if taken { Err(409) } else { Ok(()) }
     }
 
     pub fn delete_org(&self, actor: i64, org: i64) -> Result<(), u16> {
-        exists_after(self.is_superuser(actor), self.orgs.contains(&org))?;
+        exists_after(self.is_superuser(actor), self.orgs.contains_key(&org))?;
         let busy = self.users.values().any(|user| user.org == Some(org))
             || self.cas.values().any(|ca| ca.org == Some(org))
             || self.certs.values().any(|cert| cert.org == Some(org));
@@ -280,7 +309,7 @@ impl Model {
         {
             return Err(403);
         }
-        if !self.orgs.contains(&org) || !self.users.contains_key(&target) {
+        if !self.orgs.contains_key(&org) || !self.users.contains_key(&target) {
             return Err(404);
         }
         Ok(())
@@ -338,7 +367,7 @@ impl Model {
         if !self.is_superuser(actor) {
             return Err(403);
         }
-        if !self.cas.contains_key(&ca) || !self.orgs.contains(&org) {
+        if !self.cas.contains_key(&ca) || !self.orgs.contains_key(&org) {
             return Err(404);
         }
         Ok(())
@@ -384,7 +413,7 @@ impl Model {
     /// The organizations `actor` lists.
     pub fn visible_orgs(&self, actor: i64) -> BTreeSet<i64> {
         match self.caller(actor) {
-            Some(user) if user.role == Role::Superuser => self.orgs.clone(),
+            Some(user) if user.role == Role::Superuser => self.orgs.keys().copied().collect(),
             Some(user) => user.org.into_iter().collect(),
             None => BTreeSet::new(),
         }
@@ -409,6 +438,58 @@ impl Model {
             .map(|(id, _)| *id)
             .collect()
     }
+}
+
+/// A token the sequence holds and what the model knows of it.
+#[derive(Debug, Clone)]
+pub struct TokenM {
+    pub user: i64,
+    /// The user's `sign_outs` when it was issued.
+    pub sign_outs: u32,
+    /// Logged out (access tokens) or consumed (refresh tokens).
+    pub spent: bool,
+}
+
+impl Model {
+    /// §5: an access token authenticates while its user exists and is active, it was not
+    /// logged out, and it was issued after the user's last password change or invalidation.
+    pub fn accepts(&self, token: &TokenM) -> bool {
+        !token.spent
+            && self
+                .caller(token.user)
+                .is_some_and(|user| user.sign_outs == token.sign_outs)
+    }
+
+    /// §5: a refresh token exchanges once, for an active user that has not been signed out
+    /// everywhere since (a password change or invalidation revokes it) and did not log out
+    /// with it.
+    pub fn refresh(&self, token: &TokenM) -> Result<(), u16> {
+        if self.accepts(token) {
+            Ok(())
+        } else {
+            Err(401)
+        }
+    }
+
+    /// The chain `GET /cas/{ca}` shows `actor`: the parents upwards, ending before the
+    /// first one `actor` may not read (at most 32, the server's guard against cycles).
+    pub fn chain(&self, actor: i64, ca: i64) -> Vec<i64> {
+        let mut chain = Vec::new();
+        let mut next = self.cas.get(&ca).and_then(|ca| ca.parent);
+        while let Some(parent) = next {
+            if chain.len() >= 32 || !self.allows(actor, None, self.ca_res(parent)) {
+                break;
+            }
+            chain.push(parent);
+            next = self.cas.get(&parent).and_then(|ca| ca.parent);
+        }
+        chain
+    }
+}
+
+/// The password a change numbered `number` sets.
+pub fn password_text(number: u32) -> String {
+    format!("new password {number}")
 }
 
 /// 403 when not allowed, 404 when allowed but missing.

@@ -54,6 +54,23 @@ pub enum Op {
     ListCerts,
     ViewCert(i64),
     ListAudit,
+    ExportCaKey(i64),
+    ExportCertKey(i64),
+    /// Rename to `name` (`None`: a fresh one).
+    RenameOrg {
+        org: i64,
+        name: Option<String>,
+    },
+    /// `POST /auth/logout`, with the current refresh token of `refresh`'s user if it has one
+    /// (oneself mostly, sometimes another user: that must revoke nothing).
+    Logout {
+        refresh: Option<i64>,
+    },
+    /// `POST /auth/refresh` with one's current refresh token.
+    Refresh,
+    /// `POST /auth/invalidate`.
+    Invalidate,
+    ViewMe,
 }
 
 /// Ids that once existed and were deleted, to ask about them again.
@@ -86,7 +103,7 @@ struct Picker<'a> {
 
 impl Picker<'_> {
     fn op(mut self) -> Op {
-        match self.rng.gen_range(0..100) {
+        match self.rng.gen_range(0..120) {
             0..=3 => Op::CreateOrg,
             4..=5 => Op::UpdateOrg(self.org()),
             6..=7 => Op::DeleteOrg(self.org()),
@@ -115,9 +132,9 @@ impl Picker<'_> {
                     None
                 },
             },
-            46..=51 => Op::IssueCert { ca: self.ca() },
-            52..=54 => Op::RevokeCert(self.cert()),
-            55..=57 => Op::DeleteCa(self.ca()),
+            46..=51 => Op::IssueCert { ca: self.near_ca() },
+            52..=54 => Op::RevokeCert(self.near_cert()),
+            55..=57 => Op::DeleteCa(self.near_ca()),
             58..=61 => Op::AdoptCa {
                 ca: self.ca(),
                 org: self.org(),
@@ -129,10 +146,27 @@ impl Picker<'_> {
             74..=76 => Op::ListUsers,
             77..=81 => Op::ViewUser(self.any_user()),
             82..=85 => Op::ListCas,
-            86..=89 => Op::ViewCa(self.ca()),
+            86..=89 => Op::ViewCa(self.deep_ca()),
             90..=92 => Op::ListCerts,
             93..=96 => Op::ViewCert(self.cert()),
-            _ => Op::ListAudit,
+            97..=99 => Op::ListAudit,
+            100..=103 => Op::ExportCaKey(self.near_ca()),
+            104..=107 => Op::ExportCertKey(self.near_cert()),
+            108..=110 => Op::RenameOrg {
+                org: self.org(),
+                name: self.org_name(),
+            },
+            111..=112 => Op::Logout {
+                refresh: match self.rng.gen_range(0..4) {
+                    0 => None,
+                    1 => Some(self.any_user()),
+                    _ => Some(self.actor),
+                },
+            },
+            113..=114 => Op::Refresh,
+            115 => Op::Invalidate,
+            116..=117 => Op::ViewMe,
+            _ => Op::ViewCa(self.deep_ca()),
         }
     }
 
@@ -158,12 +192,16 @@ impl Picker<'_> {
 
     fn change(&mut self) -> Change {
         let mut change = Change::default();
-        match self.rng.gen_range(0..5) {
+        match self.rng.gen_range(0..6) {
             0 => change.email = true,
             1 => change.flags = Some(self.flags()),
             2 => change.role = Some(self.role()),
             3 => change.active = Some(self.rng.gen_bool(0.5)),
-            _ => change.org = Some(self.maybe_org()),
+            4 => change.org = Some(self.maybe_org()),
+            _ => {
+                change.password = Some(self.rng.gen_range(0..1000));
+                change.email = self.rng.gen_bool(0.3);
+            }
         }
         change
     }
@@ -181,8 +219,23 @@ impl Picker<'_> {
     }
 
     fn org(&mut self) -> i64 {
-        let existing = self.model.orgs.iter().copied().collect();
+        let existing = self.model.orgs.keys().copied().collect();
         self.among(existing, &self.gone.orgs.clone())
+    }
+
+    /// A name for a rename: an organization's (its own, or another's: 409), sometimes with
+    /// blanks around it (trimmed, the same name), or a fresh one.
+    fn org_name(&mut self) -> Option<String> {
+        let names: Vec<String> = self.model.orgs.values().cloned().collect();
+        if names.is_empty() || self.rng.gen_bool(0.4) {
+            return None;
+        }
+        let name = names[self.rng.gen_range(0..names.len())].clone();
+        if self.rng.gen_bool(0.3) {
+            Some(format!("  {name} "))
+        } else {
+            Some(name)
+        }
     }
 
     fn maybe_org(&mut self) -> Option<i64> {
@@ -218,6 +271,51 @@ impl Picker<'_> {
     fn ca(&mut self) -> i64 {
         let existing = self.model.cas.keys().copied().collect();
         self.among(existing, &self.gone.cas.clone())
+    }
+
+    /// A CA, half of the time one of the actor's organization: for a plain user, rule 7
+    /// (its flags) decides the writes on it.
+    fn near_ca(&mut self) -> i64 {
+        let org = self.model.users.get(&self.actor).and_then(|user| user.org);
+        let cas = self.model.cas.iter();
+        let near: Vec<i64> = cas
+            .filter(|(_, ca)| org.is_some() && ca.org == org)
+            .map(|(id, _)| *id)
+            .collect();
+        if near.is_empty() || self.rng.gen_bool(0.5) {
+            self.ca()
+        } else {
+            near[self.rng.gen_range(0..near.len())]
+        }
+    }
+
+    /// A certificate, half of the time one of the actor's organization.
+    fn near_cert(&mut self) -> i64 {
+        let org = self.model.users.get(&self.actor).and_then(|user| user.org);
+        let certs = self.model.certs.iter();
+        let near: Vec<i64> = certs
+            .filter(|(_, cert)| org.is_some() && cert.org == org)
+            .map(|(id, _)| *id)
+            .collect();
+        if near.is_empty() || self.rng.gen_bool(0.5) {
+            self.cert()
+        } else {
+            near[self.rng.gen_range(0..near.len())]
+        }
+    }
+
+    /// A CA, often an intermediate one (to read its chain).
+    fn deep_ca(&mut self) -> i64 {
+        let cas = self.model.cas.iter();
+        let deep: Vec<i64> = cas
+            .filter(|(_, ca)| ca.parent.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        if deep.is_empty() || self.rng.gen_bool(0.4) {
+            self.ca()
+        } else {
+            deep[self.rng.gen_range(0..deep.len())]
+        }
     }
 
     fn cert(&mut self) -> i64 {
