@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use orgtenancy_core::{OrgAct, Scope, UserId};
+use orgtenancy_core::{OrgAct, Principal, Scope, UserId};
 use orgtenancy_sqlx::{AuditChainReport, AuditFilter, ChainBreak, ChainBreakReason};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Query, payload::Json};
 
@@ -149,13 +149,7 @@ impl AuditApi {
         )]
         limit: Query<u32>,
     ) -> Result<AuditList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
-        let principal = caller.principal();
-        ApiError::unless_allowed(
-            self.ctx
-                .policy
-                .authorize_org(&principal, OrgAct::ReadAuditLog),
-        )?;
+        let principal = self.reader(&auth).await?;
         let filter = AuditFilter {
             action: action.0,
             user_id: user_id.0.map(UserId),
@@ -195,13 +189,7 @@ impl AuditApi {
         operation_id = "verify_audit_chain"
     )]
     async fn verify(&self, auth: BearerToken) -> Result<AuditVerify, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
-        let principal = caller.principal();
-        ApiError::unless_allowed(
-            self.ctx
-                .policy
-                .authorize_org(&principal, OrgAct::ReadAuditLog),
-        )?;
+        let principal = self.reader(&auth).await?;
         // The chain covers every entry, so verifying it reads the whole log.
         if !matches!(self.ctx.policy.audit_scope(&principal), Scope::All) {
             return Err(ApiError::forbidden(
@@ -244,6 +232,19 @@ fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
     Err(ApiError::unprocessable(format!(
         "invalid {field}: expected an ISO 8601 date or date-time, got `{text}`"
     )))
+}
+
+impl AuditApi {
+    /// The authenticated caller's facts, once the engine allows it to read audit logs.
+    async fn reader(&self, auth: &BearerToken) -> Result<Principal, ApiError> {
+        let principal = self.ctx.authenticate(auth).await?.principal();
+        ApiError::unless_allowed(
+            self.ctx
+                .policy
+                .authorize_org(&principal, OrgAct::ReadAuditLog),
+        )?;
+        Ok(principal)
+    }
 }
 
 #[cfg(test)]

@@ -229,11 +229,12 @@ impl CasApi {
                 break;
             }
             let parent = self.ctx.store.get_ca(parent).await?;
-            if self
-                .ctx
-                .allow_resource(&caller, Action::Read, &ca_resource(&parent))
-                .is_err()
-            {
+            // Not a denial of the request: the chain just ends here.
+            let decision =
+                self.ctx
+                    .policy
+                    .authorize(&caller.principal(), Action::Read, &ca_resource(&parent));
+            if decision.is_denied() {
                 break;
             }
             next = parent.parent_ca_id;

@@ -253,25 +253,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-/// `url` opened without creating anything: verifying a mistyped SQLite path must fail, not
-/// create an empty database and call its (empty) chain intact. A URL that sets `mode=` or
-/// names an in-memory database is left as it is.
-fn existing_database(url: &str) -> String {
-    let is_sqlite_file = url.starts_with("sqlite:") && !url.contains(":memory:");
-    let sets_mode = url
-        .split_once('?')
-        .is_some_and(|(_, query)| query.split('&').any(|pair| pair.starts_with("mode=")));
-    if !is_sqlite_file || sets_mode {
-        return url.to_owned();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}mode=rw")
-}
-
 /// `verify-audit`: prints the chain's state on stdout; see [`Command::VerifyAudit`].
 async fn verify_audit(database_url: &str) -> ExitCode {
     const CANNOT_VERIFY: u8 = 2;
-    let report = match orgtenancy_sqlx::connect(&existing_database(database_url)).await {
+    let report = match orgtenancy_sqlx::connect_existing(database_url).await {
         Ok(store) => store.verify_audit_chain().await,
         Err(error) => Err(error),
     };

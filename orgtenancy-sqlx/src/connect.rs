@@ -39,6 +39,12 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(Arc::new(SqlStore::connect(url).await?))
 }
 
+/// As [`connect`], but a SQLite file that does not exist is an error instead of being created
+/// (for tools that inspect a database, such as `orgtenancy-server verify-audit`).
+pub async fn connect_existing(url: &str) -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::open(url, false).await?))
+}
+
 fn invalid_url(message: &str) -> StoreError {
     StoreError::Invalid {
         field: "database url",
@@ -51,6 +57,11 @@ fn invalid_url(message: &str) -> StoreError {
 /// timeout, `synchronous = NORMAL`. Accepts `sqlite://path`, `sqlite:path` and
 /// `sqlite::memory:`, with sqlx's query parameters.
 pub fn sqlite_options(url: &str) -> StoreResult<SqliteConnectOptions> {
+    sqlite_options_with(url, true)
+}
+
+/// [`sqlite_options`], creating a missing file only when `create` (and the URL sets no mode).
+fn sqlite_options_with(url: &str, create: bool) -> StoreResult<SqliteConnectOptions> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|_| invalid_url("not a valid SQLite URL (sqlite://path or sqlite::memory:)"))?;
     let explicit_mode = url
@@ -60,7 +71,7 @@ pub fn sqlite_options(url: &str) -> StoreResult<SqliteConnectOptions> {
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .synchronous(SqliteSynchronous::Normal);
-    let options = if explicit_mode {
+    let options = if explicit_mode || !create {
         options
     } else {
         options.create_if_missing(true)
@@ -107,8 +118,13 @@ impl SqlStore {
     /// [`StoreError::Unavailable`] when the database cannot be reached, and
     /// [`StoreError::Internal`] when a migration fails; causes are logged with `tracing`.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+        SqlStore::open(url, true).await
+    }
+
+    /// [`SqlStore::connect`], creating a missing SQLite file only when `create`.
+    async fn open(url: &str, create: bool) -> StoreResult<SqlStore> {
         if url.starts_with("sqlite:") {
-            let options = sqlite_options(url)?;
+            let options = sqlite_options_with(url, create)?;
             let pool = if is_memory(url) {
                 SqlitePoolOptions::new()
                     .max_connections(1)

@@ -127,7 +127,7 @@ mod throttle;
 mod validate;
 
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};
-pub use connect::{SQLITE_BUSY_TIMEOUT, connect, sqlite_options};
+pub use connect::{SQLITE_BUSY_TIMEOUT, connect, connect_existing, sqlite_options};
 pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;

@@ -127,6 +127,32 @@ async fn lock_user(tx: &mut Tx, id: UserId, expected: Option<&Principal>) -> Sto
     }
 }
 
+/// The end of a membership change: the updated user (or not found), its audit entry, the
+/// commit.
+async fn membership_changed(
+    mut tx: crate::db::Tx,
+    actor: &Actor,
+    org: OrgId,
+    row: Option<UserRow>,
+    action: &'static str,
+) -> StoreResult<User> {
+    let updated = user_or_not_found(row)?;
+    audit(
+        &mut tx.conn(),
+        Audit {
+            action,
+            actor,
+            organization_id: Some(org),
+            resource_type: "user",
+            resource_id: updated.id.to_string(),
+            detail: Some(updated.username.clone()),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(db)?;
+    Ok(updated)
+}
+
 impl SqlStore {
     /// `add_member`, optionally only while the user still has the facts `seen`.
     async fn put_member(
@@ -154,21 +180,7 @@ impl SqlStore {
             .fetch_optional(sql)
             .await
             .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
-        let updated = user_or_not_found(row)?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_add_user",
-                actor,
-                organization_id: Some(org),
-                resource_type: "user",
-                resource_id: updated.id.to_string(),
-                detail: Some(updated.username.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(updated)
+        membership_changed(tx, actor, org, row, "org_add_user").await
     }
 
     /// Which database this store runs on.
@@ -378,21 +390,7 @@ impl Store for SqlStore {
             .push(" RETURNING ")
             .push(USER_COLUMNS);
         let row: Option<UserRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-        let updated = user_or_not_found(row)?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_remove_user",
-                actor,
-                organization_id: Some(org),
-                resource_type: "user",
-                resource_id: updated.id.to_string(),
-                detail: Some(updated.username.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(updated)
+        membership_changed(tx, actor, org, row, "org_remove_user").await
     }
 
     async fn list_members(&self, org: OrgId, page: Page) -> StoreResult<Vec<User>> {

@@ -6,11 +6,11 @@
 use orgtenancy_server::{App, ServerConfig, app, headers::SECURITY_HEADERS};
 use poem::{
     http::{Method, StatusCode},
-    test::{TestClient, TestResponse},
+    test::TestClient,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{self, Backend, Body, Harness, PASSWORD, Reply, config};
+use crate::support::{self, Backend, Body, Harness, PASSWORD, Reply, config, read_reply};
 
 /// A client of one app; several can share one database, like server processes.
 struct Client(TestClient<App>);
@@ -32,22 +32,7 @@ impl Client {
             .form(&form)
             .send()
             .await;
-        read(response).await
-    }
-}
-
-async fn read(response: TestResponse) -> Reply {
-    let response = response.0;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().into_vec().await.unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        json,
-        text,
+        read_reply(response).await
     }
 }
 
@@ -86,7 +71,7 @@ async fn failures_of(h: &Harness, username: &str) -> Vec<String> {
         .header("authorization", format!("Bearer {token}"))
         .send()
         .await;
-    let log = read(response).await;
+    let log = read_reply(response).await;
     log.expect(200);
     log.json
         .as_array()
@@ -342,8 +327,8 @@ async fn oversized_headers_are_refused(backend: Backend) {
             .send()
     };
     // Within the limit the request goes on (to a 401: no token).
-    read(request(1024).await).await.expect(401);
-    let refused = read(request(4096).await).await;
+    read_reply(request(1024).await).await.expect(401);
+    let refused = read_reply(request(4096).await).await;
     refused.expect(431).assert_error_shape();
     assert_security_headers("headers too large", &refused);
 }

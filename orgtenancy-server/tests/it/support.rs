@@ -306,22 +306,7 @@ impl Harness {
                 request.body(bytes)
             }
         };
-        let response = request.send().await.0;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .into_vec()
-            .await
-            .expect("read the body");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            json,
-            text,
-        }
+        read_reply(request.send().await).await
     }
 
     /// `GET /api/v1{path}`.
@@ -600,4 +585,24 @@ pub fn tamper(token: &str, id: i64) -> String {
     claims["role"] = json!("superuser");
     let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("json"));
     format!("{}.{}.{}", parts[0], forged, parts[2])
+}
+
+/// A test client's response as a [`Reply`] (JSON `Null` when the body is not JSON).
+pub async fn read_reply(response: poem::test::TestResponse) -> Reply {
+    let response = response.0;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .into_vec()
+        .await
+        .expect("read the body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        json,
+        text,
+    }
 }
