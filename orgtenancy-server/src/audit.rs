@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use orgtenancy_core::{OrgAct, Principal, Scope, UserId};
 use orgtenancy_sqlx::{AuditChainReport, AuditFilter, ChainBreak, ChainBreakReason};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Query, payload::Json};
@@ -12,6 +12,7 @@ use crate::{
     ApiTags,
     context::{BearerToken, Context, default_limit, page},
     error::ApiError,
+    hostile,
     schema::AuditEntryOut,
 };
 
@@ -134,7 +135,7 @@ impl AuditApi {
         /// Only entries about this kind of resource, e.g. `organization`.
         resource_type: Query<Option<String>>,
         /// Only entries about the resource with this id.
-        resource_id: Query<Option<String>>,
+        resource_id: Query<Option<i64>>,
         /// Only entries at or after this time (RFC 3339; a date or a time without offset is UTC).
         since: Query<Option<String>>,
         /// Only entries at or before this time (RFC 3339; a date or a time without offset is UTC).
@@ -151,10 +152,10 @@ impl AuditApi {
     ) -> Result<AuditList, ApiError> {
         let principal = self.reader(&auth).await?;
         let filter = AuditFilter {
-            action: action.0,
+            action: filter_text("action", action.0)?,
             user_id: user_id.0.map(UserId),
-            resource_type: resource_type.0,
-            resource_id: resource_id.0,
+            resource_type: filter_text("resource_type", resource_type.0)?,
+            resource_id: resource_id.0.map(|id| id.to_string()),
             since: since
                 .0
                 .as_deref()
@@ -208,8 +209,41 @@ impl AuditApi {
     }
 }
 
-/// A time filter: RFC 3339, or a date-time without offset (UTC), or a date (midnight UTC).
+/// The longest text filter, in characters (no action or resource type is longer).
+const MAX_FILTER_CHARS: usize = 255;
+
+/// A text filter as given, once it is text both databases can compare.
+fn filter_text(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    if let Some(text) = &value {
+        hostile::text(field, text)?;
+        if text.chars().count() > MAX_FILTER_CHARS {
+            return Err(ApiError::unprocessable(format!(
+                "invalid {field}: at most {MAX_FILTER_CHARS} characters"
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// The years a time filter may name: those both databases store as given (PostgreSQL's
+/// timestamps start in 4713 BC, SQLite compares ISO text, which breaks past year 9999).
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A time filter: RFC 3339, or a date-time without offset (UTC), or a date (midnight UTC),
+/// in the years 1–9999.
 fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    let time = parse_any_time(field, text)?;
+    if !YEARS.contains(&time.year()) {
+        return Err(ApiError::unprocessable(format!(
+            "invalid {field}: the year must be between 1 and 9999, got {}",
+            time.year()
+        )));
+    }
+    Ok(time)
+}
+
+fn parse_any_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    hostile::text(field, text)?;
     let text = text.trim();
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
@@ -229,8 +263,9 @@ fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
     {
         return Ok(midnight.and_utc());
     }
+    let shown: String = text.chars().take(64).collect();
     Err(ApiError::unprocessable(format!(
-        "invalid {field}: expected an ISO 8601 date or date-time, got `{text}`"
+        "invalid {field}: expected an ISO 8601 date or date-time, got `{shown}`"
     )))
 }
 
@@ -264,5 +299,25 @@ mod tests {
             assert!(parse_time("since", text).is_ok(), "{text}");
         }
         assert!(parse_time("since", "yesterday").is_err());
+    }
+
+    #[test]
+    fn refuses_years_the_databases_cannot_compare() {
+        for text in [
+            "-5000-01-01",
+            "+10000-01-01",
+            "0000-12-31",
+            "-0001-01-01",
+            "+10000-01-01T00:00:00",
+        ] {
+            let error = parse_time("since", text).err();
+            assert!(
+                error.is_some_and(|e| e.detail().starts_with("invalid since: the year")),
+                "{text}"
+            );
+        }
+        for text in ["0001-01-01", "9999-12-31T23:59:59Z"] {
+            assert!(parse_time("until", text).is_ok(), "{text}");
+        }
     }
 }

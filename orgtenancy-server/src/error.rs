@@ -74,10 +74,17 @@ pub enum ApiError {
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
+/// The longest detail sent, in characters: a message quoting a client's value (a
+/// megabyte-long name, say) is cut here rather than echoed back whole.
+pub const MAX_DETAIL_CHARS: usize = 512;
+
 fn body(detail: impl Into<String>) -> Json<ErrorBody> {
-    Json(ErrorBody {
-        detail: detail.into(),
-    })
+    let mut detail = detail.into();
+    if let Some((cut, _)) = detail.char_indices().nth(MAX_DETAIL_CHARS) {
+        detail.truncate(cut);
+        detail.push('…');
+    }
+    Json(ErrorBody { detail })
 }
 
 /// The 403 detail of every denial about where a row is (see [`ApiError::denied`]).
@@ -363,6 +370,18 @@ mod tests {
             assert_eq!(header.as_deref(), retry_after, "{error:?}");
             assert!(body["detail"].is_string(), "{error:?}: {body}");
         }
+    }
+
+    #[tokio::test]
+    async fn long_details_are_cut() {
+        let value = "é".repeat(5000);
+        let (_, _, body) =
+            answer(ApiError::unprocessable(format!("invalid name: `{value}`"))).await;
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert_eq!(detail.chars().count(), MAX_DETAIL_CHARS + 1);
+        assert!(detail.starts_with("invalid name: `é") && detail.ends_with('…'));
+        let (_, _, body) = answer(ApiError::unprocessable("short")).await;
+        assert_eq!(body["detail"], "short");
     }
 
     #[tokio::test]

@@ -55,6 +55,7 @@ mod context;
 pub mod error;
 pub mod fuzzing;
 pub mod headers;
+mod hostile;
 mod limits;
 mod organizations;
 mod passwords;
@@ -237,6 +238,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
     };
     Ok(route
         .around(move |next, request| limit.apply(next, request))
+        .around(hostile::query_text)
         .with(NormalizePath::new(TrailingSlash::Trim))
         .around(move |next, request| timeout.apply(next, request))
         .around(move |next, request| header_limit.apply(next, request))

@@ -17,7 +17,11 @@ use poem_openapi::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::{error::ApiError, hostile};
+
+mod form;
+
+pub(crate) use form::decode as decode_form;
 
 /// A JSON request body of type `T`: malformed JSON is 400, a value that does not fit `T`
 /// (missing field, wrong type, failed validator) is 422, another content type is 415.
@@ -51,9 +55,10 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         let value = if data.iter().all(u8::is_ascii_whitespace) {
             serde_json::Value::Null
         } else {
-            serde_json::from_slice(&data)
+            serde_json::from_slice(&hostile::surrogates_as_nul(&data))
                 .map_err(|error| ApiError::bad_request(format!("malformed JSON: {error}")))?
         };
+        hostile::json(&value)?;
         if value.is_null() && T::IS_REQUIRED {
             return Err(ApiError::unprocessable("a JSON request body is required").into());
         }
@@ -93,7 +98,9 @@ impl<'a, T: ParseFromJSON> ApiExtractor<'a> for JsonBody<T> {
 }
 
 /// An `application/x-www-form-urlencoded` body of type `T` (used by the OAuth2 token
-/// endpoint); a missing field or wrong value is 422, another content type is 415.
+/// endpoint); a missing field, a value that is not UTF-8 or holds a NUL, or a wrong value is
+/// 422 naming the field, an empty body is 422 naming every required field, another content
+/// type is 415.
 #[derive(Debug, Clone)]
 pub struct FormBody<T>(pub T);
 
@@ -115,18 +122,52 @@ impl<T: Type> Payload for FormBody<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send> ParsePayload for FormBody<T> {
+/// What a form type declares about its fields, checked before it is parsed: the required
+/// ones (so a form missing several is answered with all their names at once) and the
+/// longest value of each.
+pub trait FormFields {
+    /// The names of the required fields.
+    const REQUIRED: &'static [&'static str];
+    /// The most characters each named field may have.
+    const MAX_CHARS: &'static [(&'static str, usize)];
+}
+
+impl<T: DeserializeOwned + FormFields + Send> ParsePayload for FormBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let data = read(request, body).await?;
-        let value = serde_urlencoded::from_bytes(&data)
-            .map_err(|error| ApiError::unprocessable(format!("invalid form: {error}")))?;
-        Ok(FormBody(value))
+        Ok(FormBody(parse_form(&data)?))
     }
 }
 
-impl<'a, T: DeserializeOwned + Type> ApiExtractor<'a> for FormBody<T> {
+fn parse_form<T: DeserializeOwned + FormFields>(data: &[u8]) -> Result<T, ApiError> {
+    let fields = form::decode(data)?;
+    let missing: Vec<String> = T::REQUIRED
+        .iter()
+        .filter(|name| !fields.iter().any(|(field, _)| field == *name))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::unprocessable(format!(
+            "missing form field{}: {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
+    for (field, value) in &fields {
+        let limit = T::MAX_CHARS.iter().find(|(name, _)| name == field);
+        if let Some((_, max)) = limit.filter(|(_, max)| value.chars().count() > *max) {
+            return Err(ApiError::unprocessable(format!(
+                "invalid {field}: at most {max} characters"
+            )));
+        }
+    }
+    serde_urlencoded::from_bytes(data)
+        .map_err(|error| ApiError::unprocessable(format!("invalid form: {error}")))
+}
+
+impl<'a, T: DeserializeOwned + FormFields + Type> ApiExtractor<'a> for FormBody<T> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
@@ -147,6 +188,14 @@ impl<'a, T: DeserializeOwned + Type> ApiExtractor<'a> for FormBody<T> {
         match request.content_type() {
             Some(content_type) if Self::check_content_type(content_type) => {
                 <Self as ParsePayload>::from_request(request, body).await
+            }
+            // No body at all: say which fields are missing rather than which type.
+            None => {
+                let data = read(request, body).await?;
+                if !data.iter().all(u8::is_ascii_whitespace) {
+                    return Err(unsupported_media_type("application/x-www-form-urlencoded"));
+                }
+                Ok(FormBody(parse_form(&[])?))
             }
             _ => Err(unsupported_media_type("application/x-www-form-urlencoded")),
         }

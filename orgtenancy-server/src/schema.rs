@@ -267,9 +267,10 @@ pub struct AuditEntryOut {
     /// The kind of thing acted on, e.g. `organization`.
     #[oai(nullable)]
     pub resource_type: Option<String>,
-    /// Its id.
+    /// Its id (an integer, as FastPKI's clients expect; `null` for an entry without one, or
+    /// whose id an embedding application wrote as non-numeric text).
     #[oai(nullable)]
-    pub resource_id: Option<String>,
+    pub resource_id: Option<i64>,
     /// A short human-readable detail.
     #[oai(nullable)]
     pub detail: Option<String>,
@@ -285,7 +286,7 @@ impl From<AuditEntry> for AuditEntryOut {
             username: entry.username,
             organization_id: entry.organization_id.map(|org| org.0),
             resource_type: entry.resource_type,
-            resource_id: entry.resource_id,
+            resource_id: entry.resource_id.and_then(|id| id.parse::<i64>().ok()),
             detail: entry.detail,
         }
     }
@@ -320,10 +321,23 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
 }
 
+impl crate::payload::FormFields for TokenForm {
+    const REQUIRED: &'static [&'static str] = &["username", "password"];
+    const MAX_CHARS: &'static [(&'static str, usize)] = &[
+        ("username", MAX_NAME_CHARS),
+        ("password", 1024),
+        ("grant_type", 64),
+        ("scope", 1024),
+        ("client_id", 255),
+        ("client_secret", 1024),
+    ];
+}
+
 /// A refresh request.
 #[derive(Debug, Clone, Object)]
 pub struct RefreshRequest {
     /// The refresh token from the last token response.
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub refresh_token: Text,
 }
 
@@ -331,6 +345,7 @@ pub struct RefreshRequest {
 #[derive(Debug, Clone, Object)]
 pub struct LogoutRequest {
     /// A refresh token to revoke along with the access token.
+    #[oai(validator(max_length = 1024))]
     pub refresh_token: Option<Text>,
 }
 

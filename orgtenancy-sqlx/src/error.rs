@@ -131,6 +131,10 @@ pub(crate) fn from_sqlx(error: sqlx::Error, on_foreign_key: StoreError) -> Store
                 tracing::warn!(%error, "database unavailable");
                 StoreError::Unavailable
             }
+            _ if is_unstorable_value(db.as_ref()) => {
+                tracing::warn!(%error, "a value the store validates was refused by the database");
+                unstorable()
+            }
             _ => {
                 tracing::error!(%error, "database error");
                 StoreError::Internal
@@ -184,18 +188,50 @@ fn is_sqlite_restrict(db: &dyn sqlx::error::DatabaseError) -> bool {
         && db.message() == "FOREIGN KEY constraint failed"
 }
 
-/// Whether a database error means "try again later" (see [`transient_code`]).
-fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
+/// The error for a value the database refused to store (see [`unstorable_code`]).
+pub(crate) fn unstorable() -> StoreError {
+    StoreError::Invalid {
+        field: "value",
+        message: "the database cannot store this value".to_owned(),
+    }
+}
+
+/// Whether a database error says a bound value cannot be stored (see [`unstorable_code`]).
+fn is_unstorable_value(db: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = db.code() else { return false };
-    let backend = if db
+    unstorable_code(backend_of(db), &code)
+}
+
+/// Whether an error code means "this value cannot be stored": PostgreSQL's data exceptions
+/// (class 22: a NUL character or bad encoding in text, a timestamp out of range, a number out
+/// of range) and program limits (54000: e.g. an index row too large); SQLite's "too big". The
+/// store validates input before it reaches the database, so these are a last line of
+/// defence: a caller's value must never become a 5xx.
+fn unstorable_code(backend: Backend, code: &str) -> bool {
+    match backend {
+        Backend::Postgres => code.starts_with("22") || code == "54000",
+        Backend::Sqlite => {
+            const TOOBIG: i64 = 18;
+            code.parse::<i64>().is_ok_and(|code| code & 0xff == TOOBIG)
+        }
+    }
+}
+
+fn backend_of(db: &dyn sqlx::error::DatabaseError) -> Backend {
+    if db
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
         .is_some()
     {
         Backend::Postgres
     } else {
         Backend::Sqlite
-    };
-    transient_code(backend, &code)
+    }
+}
+
+/// Whether a database error means "try again later" (see [`transient_code`]).
+fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else { return false };
+    transient_code(backend_of(db), &code)
 }
 
 /// Whether an error code means "try again later", decided by code, never by message:
@@ -277,6 +313,53 @@ mod tests {
         assert_eq!(db(sqlx::Error::RowNotFound), StoreError::Internal);
     }
 
+    #[test]
+    fn unstorable_codes_by_backend() {
+        let rows = [
+            (Backend::Postgres, "22021", true), // character_not_in_repertoire (NUL)
+            (Backend::Postgres, "22008", true), // datetime_field_overflow
+            (Backend::Postgres, "22001", true), // string_data_right_truncation
+            (Backend::Postgres, "54000", true), // program_limit_exceeded
+            (Backend::Postgres, "23505", false),
+            (Backend::Postgres, "42601", false),
+            (Backend::Sqlite, "18", true), // SQLITE_TOOBIG
+            (Backend::Sqlite, "19", false),
+            (Backend::Sqlite, "22021", false),
+        ];
+        for (backend, code, unstorable) in rows {
+            assert_eq!(
+                unstorable_code(backend, code),
+                unstorable,
+                "{backend:?} {code}"
+            );
+        }
+    }
+
+    /// The real errors PostgreSQL raises for a NUL in text and a timestamp out of range.
+    #[tokio::test]
+    async fn postgres_refusing_a_value_is_invalid() {
+        let Ok(url) = std::env::var("ORGTENANCY_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let nul = sqlx::query("SELECT $1::text")
+            .bind("a\0b")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert_eq!(db(nul), unstorable());
+        let far = chrono::NaiveDate::from_ymd_opt(-5000, 1, 1)
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+            .unwrap()
+            .and_utc();
+        let far = sqlx::query("SELECT $1::timestamptz")
+            .bind(far)
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert_eq!(db(far), unstorable());
+    }
+
     /// A real `SQLITE_BUSY`: a second writer that will not wait for the first.
     #[tokio::test]
     async fn a_busy_sqlite_database_is_unavailable() {
@@ -310,7 +393,10 @@ mod tests {
             ("40P01", StoreError::Unavailable),
             ("55P03", StoreError::Unavailable),
             ("57014", StoreError::Unavailable),
-            ("22012", StoreError::Internal),
+            ("22021", unstorable()),
+            ("22008", unstorable()),
+            ("54000", unstorable()),
+            ("42601", StoreError::Internal),
         ] {
             let raise = format!(
                 "DO $$ BEGIN RAISE EXCEPTION 'raised by a test' USING ERRCODE = '{code}'; END $$"

@@ -484,6 +484,11 @@ impl Store for SqlStore {
     }
 
     async fn get_user_by_username(&self, username: &str) -> StoreResult<User> {
+        if validate::text("username", username).is_err() {
+            // No stored username holds a NUL (creation refuses it), and PostgreSQL would
+            // refuse to compare one.
+            return Err(not_found(Entity::User));
+        }
         let mut sql = Sql::new("SELECT ");
         sql.push(USER_COLUMNS)
             .push(" FROM users WHERE username = ")
@@ -736,7 +741,7 @@ impl Store for SqlStore {
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
-        validate::not_empty("action", &entry.action)?;
+        validate::audit_entry(&entry)?;
         let mut tx = self.write().await?;
         let entry = insert_audit(&mut tx.conn(), entry).await?;
         tx.commit().await.map_err(db)?;
@@ -750,6 +755,7 @@ impl Store for SqlStore {
         page: Page,
     ) -> StoreResult<Vec<AuditEntry>> {
         let (limit, offset) = validate::page(page)?;
+        validate::audit_filter(&filter)?;
         let mut sql = Sql::new("SELECT ");
         sql.push(AUDIT_COLUMNS)
             .push(" FROM audit_log WHERE ")

@@ -1,6 +1,8 @@
 //! Checks of input before it reaches the database (the schema repeats the length limits).
 
-use crate::{Page, StoreError, StoreResult};
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::{AuditFilter, NewAuditEntry, Page, StoreError, StoreResult};
 
 /// The longest organization name, in characters (after trimming).
 pub const MAX_ORGANIZATION_NAME: usize = 255;
@@ -18,8 +20,65 @@ fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
     }
 }
 
+/// The years a stored or compared time may have: PostgreSQL's timestamps begin in 4713 BC,
+/// and SQLite compares ISO 8601 text, which orders wrongly past year 9999.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Text both backends store and compare alike: no NUL character (PostgreSQL refuses it in
+/// `text`, SQLite stores it but its `length()` and comparisons stop there).
+pub(crate) fn text(field: &'static str, value: &str) -> StoreResult<()> {
+    if value.contains('\0') {
+        return Err(invalid(field, "must not contain a NUL character"));
+    }
+    Ok(())
+}
+
+fn time(field: &'static str, value: Option<DateTime<Utc>>) -> StoreResult<()> {
+    match value {
+        Some(time) if !YEARS.contains(&time.year()) => {
+            Err(invalid(field, "the year must be between 1 and 9999"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An audit filter whose values both backends can compare.
+pub(crate) fn audit_filter(filter: &AuditFilter) -> StoreResult<()> {
+    let texts = [
+        ("action", &filter.action),
+        ("resource_type", &filter.resource_type),
+        ("resource_id", &filter.resource_id),
+    ];
+    for (field, value) in texts {
+        if let Some(value) = value {
+            text(field, value)?;
+        }
+    }
+    time("since", filter.since)?;
+    time("until", filter.until)
+}
+
+/// An audit entry both backends can store.
+pub(crate) fn audit_entry(entry: &NewAuditEntry) -> StoreResult<()> {
+    not_empty("action", &entry.action)?;
+    let texts = [
+        ("action", Some(&entry.action)),
+        ("username", entry.actor.username.as_ref()),
+        ("resource_type", entry.resource_type.as_ref()),
+        ("resource_id", entry.resource_id.as_ref()),
+        ("detail", entry.detail.as_ref()),
+    ];
+    for (field, value) in texts {
+        if let Some(value) = value {
+            text(field, value)?;
+        }
+    }
+    Ok(())
+}
+
 /// The organization name to store: trimmed, 1–255 characters.
 pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
+    text("name", name)?;
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
@@ -34,6 +93,9 @@ pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
 }
 
 pub(crate) fn description(description: Option<&str>) -> StoreResult<()> {
+    if let Some(value) = description {
+        text("description", value)?;
+    }
     match description {
         Some(text) if text.chars().count() > MAX_DESCRIPTION => Err(invalid(
             "description",
@@ -45,6 +107,7 @@ pub(crate) fn description(description: Option<&str>) -> StoreResult<()> {
 
 /// A username or email: not blank, at most 255 characters. Stored as given.
 pub(crate) fn identifier(field: &'static str, value: &str) -> StoreResult<()> {
+    text(field, value)?;
     if value.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }

@@ -19,9 +19,10 @@ pub type Attributes = HashMap<String, Value>;
 #[oai(rename = "AuthzenSubject")]
 pub struct SubjectIn {
     /// Always `user`.
-    #[oai(rename = "type")]
+    #[oai(rename = "type", validator(max_length = 64))]
     pub kind: Text,
     /// The user's id (digits), or else its username.
+    #[oai(validator(max_length = 255))]
     pub id: Text,
     /// Ignored: the user's facts come from the store.
     pub properties: Option<Attributes>,
@@ -32,9 +33,10 @@ pub struct SubjectIn {
 #[oai(rename = "AuthzenResource")]
 pub struct ResourceIn {
     /// `ca`, `certificate` or `organization`.
-    #[oai(rename = "type")]
+    #[oai(rename = "type", validator(max_length = 64))]
     pub kind: Text,
     /// The row's id (digits).
+    #[oai(validator(max_length = 255))]
     pub id: Text,
     /// Ignored: the row's facts come from the store.
     pub properties: Option<Attributes>,
@@ -45,6 +47,7 @@ pub struct ResourceIn {
 #[oai(rename = "AuthzenAction")]
 pub struct ActionIn {
     /// `read`, a capability name (`can_delete_ca`, …) or an organization act (`update`, …).
+    #[oai(validator(max_length = 255))]
     pub name: Text,
     /// Ignored.
     pub properties: Option<Attributes>,

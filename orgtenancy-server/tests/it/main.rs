@@ -42,6 +42,7 @@ mod crash;
 mod e2e;
 mod flows;
 mod hardening;
+mod hostile;
 mod matrix;
 mod multiprocess;
 mod pki_flows;
