@@ -6,7 +6,11 @@
 # describe, and if the server stops answering /healthz.
 #
 #   scripts/schemathesis.sh                 # CI: 25 examples per operation, seed 7
+#   scripts/schemathesis.sh postgres        # the same on a fresh PostgreSQL database (CI too)
 #   SCHEMATHESIS_EXAMPLES=200 SCHEMATHESIS_SEED=$RANDOM scripts/schemathesis.sh
+#
+# `postgres` creates a throwaway database next to $ORGTENANCY_TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/test) with createdb, and drops it afterwards.
 #
 # Needs python3 (with venv), curl. The virtual environment is cached in
 # $CARGO_TARGET_DIR (or target/), so reruns do not reinstall schemathesis.
@@ -41,20 +45,36 @@ fi
 
 work="$(mktemp -d)"
 server_pid=""
+pg_database=""
+pg_base="${ORGTENANCY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 cleanup() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  if [ -n "$pg_database" ]; then
+    dropdb --if-exists -d "$pg_base" "$pg_database" 2>/dev/null \
+      || psql -q -d "$pg_base" -c "DROP DATABASE IF EXISTS $pg_database" || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+case "${1:-sqlite}" in
+  sqlite) database_url="sqlite://$work/fuzz.db?mode=rwc" ;;
+  postgres)
+    pg_database="schemathesis_$$_$RANDOM"
+    psql -q -v ON_ERROR_STOP=1 -d "$pg_base" -c "CREATE DATABASE $pg_database"
+    database_url="${pg_base%/*}/$pg_database"
+    ;;
+  *) echo "usage: $0 [sqlite|postgres]"; exit 2 ;;
+esac
+
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-echo "== start the server on $base (log: $work/server.log)"
+echo "== start the server on $base, ${1:-sqlite} (log: $work/server.log)"
 RUST_LOG=warn "$server_bin" --bind "127.0.0.1:$port" \
-  --database-url "sqlite://$work/fuzz.db?mode=rwc" --access-token-minutes 120 \
+  --database-url "$database_url" --access-token-minutes 120 \
   > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

@@ -81,6 +81,12 @@ fn cases() -> Vec<Case> {
         case(422, M::GET,    "/audit-logs/?limit=0", NONE, "", "audit limit 0"),
         case(422, M::GET,    "/audit-logs/?user_id=me", NONE, "", "audit user_id not a number"),
         case(422, M::GET,    "/audit-logs/?since=soon", NONE, "", "audit since not a time"),
+        case(422, M::GET,    "/audit-logs/?resource_id=abc", NONE, "", "audit resource_id not an integer"),
+        case(422, M::GET,    "/audit-logs/?action=%FF", NONE, "", "query parameter not UTF-8"),
+        case(422, M::GET,    "/organizations/?x%00=1", NONE, "", "query parameter name with a NUL"),
+        case(422, M::POST,   "/auth/token", NONE, "", "empty token request"),
+        case(422, M::POST,   "/auth/token", Some("application/x-www-form-urlencoded"), "", "empty token form"),
+        case(422, M::POST,   "/auth/token", Some("application/x-www-form-urlencoded"), "username=root", "token form without password"),
         case(422, M::GET,    "/organizations/1/users?limit=5000", NONE, "", "members limit 5000"),
         // Routes and methods.
         case(404, M::GET,    "/nope", NONE, "", "unknown API route"),
@@ -123,6 +129,23 @@ async fn bad_requests(backend: Backend) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// An empty token request names every missing field, with or without a content type.
+async fn token_form_names_missing_fields(backend: Backend) {
+    let h = Harness::new(&backend).await;
+    for content_type in [None, Some("application/x-www-form-urlencoded")] {
+        let body = Body::Raw(content_type, Vec::new());
+        let reply = h.send(Method::POST, &api("/auth/token"), None, body).await;
+        reply.expect(422).assert_error_shape();
+        assert_eq!(
+            reply.json["detail"], "missing form fields: `username`, `password`",
+            "{content_type:?}"
+        );
+    }
+    let body = Body::Raw(None, b"username=root".to_vec());
+    let reply = h.send(Method::POST, &api("/auth/token"), None, body).await;
+    reply.expect(415).assert_error_shape();
 }
 
 async fn outside_the_api(backend: Backend) {
@@ -227,6 +250,7 @@ async fn service_endpoints(backend: Backend) {
 
 on_both_backends!(
     bad_requests,
+    token_form_names_missing_fields,
     outside_the_api,
     oversized_bodies,
     service_endpoints

@@ -193,7 +193,10 @@ fn all_found(root: &Http, writes: &[Write]) -> usize {
         .map(|entry| {
             let key = (
                 entry["action"].as_str().unwrap_or_default().to_owned(),
-                entry["resource_id"].as_str().unwrap_or_default().to_owned(),
+                entry["resource_id"]
+                    .as_i64()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
             );
             (key, entry)
         })

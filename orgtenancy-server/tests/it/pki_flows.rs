@@ -248,7 +248,7 @@ async fn revoked_certificates_show_as_revoked(backend: Backend) {
     let audit = h.get("/audit-logs/?action=cert_revoke", Some(&root)).await;
     let audit = audit.expect(200).json.clone();
     assert_eq!(audit.as_array().unwrap().len(), 1);
-    assert_eq!(audit[0]["resource_id"], cert.to_string());
+    assert_eq!(audit[0]["resource_id"], cert);
 }
 
 fn org_of(reply: &Value) -> Value {

@@ -192,8 +192,9 @@ fn membership_replays(audit: &[Value], users: &[Value], superusers: &[i64], pool
     ordered.sort_by_key(|entry| entry["id"].as_i64());
     for entry in ordered {
         let Some(user) = entry["resource_id"]
-            .as_str()
-            .filter(|id| pool.contains(*id))
+            .as_i64()
+            .map(|id| id.to_string())
+            .filter(|id| pool.contains(id))
         else {
             continue;
         };
@@ -201,21 +202,21 @@ fn membership_replays(audit: &[Value], users: &[Value], superusers: &[i64], pool
         let by_superuser = entry["user_id"]
             .as_i64()
             .is_some_and(|id| superusers.contains(&id));
-        let now = current.get(user).copied().flatten();
+        let now = current.get(&user).copied().flatten();
         match entry["action"].as_str() {
             Some("org_add_user") => {
                 assert!(
                     now.is_none() || now == org || by_superuser,
                     "admin moved user {user} out of organization {now:?} into {org:?}: {entry}"
                 );
-                current.insert(user.to_owned(), org);
+                current.insert(user.clone(), org);
             }
             Some("org_remove_user") => {
                 assert_eq!(
                     now, org,
                     "user {user} removed from an organization it was not in: {entry}"
                 );
-                current.insert(user.to_owned(), None);
+                current.insert(user.clone(), None);
             }
             _ => {}
         }

@@ -201,7 +201,7 @@ impl Run {
         let mut logged = BTreeMap::<(String, Option<i64>, i64), usize>::new();
         for entry in &all {
             let action = entry["action"].as_str().unwrap_or_default().to_owned();
-            let resource = entry["resource_id"].as_str().and_then(|id| id.parse().ok());
+            let resource = entry["resource_id"].as_i64();
             let key = (action, entry["user_id"].as_i64(), resource.unwrap_or(-1));
             *logged.entry(key).or_default() += 1;
         }
