@@ -51,6 +51,7 @@ mod audit;
 mod audit_chain;
 mod concurrency;
 mod connect;
+mod hostile;
 mod model;
 mod organizations;
 mod password;
