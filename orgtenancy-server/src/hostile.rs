@@ -49,7 +49,7 @@ pub(crate) fn unstorable(field: &str) -> ApiError {
 pub(crate) fn surrogates_as_nul(data: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut at = 0;
-    while let Some(offset) = data.get(at..).and_then(|rest| memchr_backslash(rest)) {
+    while let Some(offset) = data.get(at..).and_then(memchr_backslash) {
         let start = at + offset;
         match escape_at(data, start) {
             Escape::Unpaired => {

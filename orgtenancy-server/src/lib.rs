@@ -68,6 +68,7 @@ mod throttle;
 mod tokens;
 mod users;
 mod validate;
+pub mod wire;
 
 use std::sync::Arc;
 

@@ -6,8 +6,12 @@ use std::{process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use orgtenancy_core::{CreatorAccess, Policy};
+use orgtenancy_server::wire::JsonProtocolErrors;
 use orgtenancy_server::{ServerConfig, app};
-use poem::{Server, listener::TcpListener};
+use poem::{
+    Server,
+    listener::{Listener, TcpListener},
+};
 use tracing_subscriber::EnvFilter;
 
 /// With the `mimalloc` feature: faster allocation for more resident memory (benches/README.md).
@@ -242,9 +246,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     let api = app(store, config)
         .await
         .map_err(|error| error.to_string())?;
-    let listener = TcpListener::bind(cli.bind.clone());
+    let acceptor = TcpListener::bind(cli.bind.clone())
+        .into_acceptor()
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", cli.bind))?;
     tracing::info!(bind = %cli.bind, version = orgtenancy_server::VERSION, "orgtenancy-server starting");
-    Server::new(listener)
+    // Requests hyper cannot parse are answered with JSON too (see `wire`).
+    Server::new_with_acceptor(JsonProtocolErrors(acceptor))
         .idle_timeout(Duration::from_secs(cli.idle_timeout_seconds))
         .run_with_graceful_shutdown(api, shutdown_signal(), Some(SHUTDOWN_GRACE))
         .await

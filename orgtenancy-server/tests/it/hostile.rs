@@ -7,7 +7,7 @@
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Body, PASSWORD, Reply, World, api};
+use crate::support::{Backend, Body, PASSWORD, Reply, World};
 
 /// How a case's value travels.
 #[derive(Debug, Clone, Copy)]

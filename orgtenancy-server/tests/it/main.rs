@@ -43,6 +43,7 @@ mod e2e;
 mod flows;
 mod hardening;
 mod hostile;
+mod malformed_http;
 mod matrix;
 mod multiprocess;
 mod pki_flows;
