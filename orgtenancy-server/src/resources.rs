@@ -1,14 +1,16 @@
 //! What the CA and certificate operations share: their JSON shapes (FastPKI's field names),
-//! the engine's facts about a row, loading a row under a decision, and running the CPU-heavy
-//! X.509 work off the async runtime.
+//! the engine's facts about a row, loading a row under a decision, the read-decide-write loop,
+//! and running the CPU-heavy X.509 work off the async runtime.
+
+use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use orgtenancy_core::{Action, Resource};
-use orgtenancy_sqlx::{Certificate, CertificateAuthority, Entity, StoreError};
+use orgtenancy_sqlx::{Certificate, CertificateAuthority, Entity, StoreError, StoreResult};
 use poem_openapi::{Enum, Object};
 
 use crate::{
-    context::{Caller, Context},
+    context::{Caller, Context, decide_again},
     error::{self, ApiError},
     pki::x509::PkiError,
     text::Text,
@@ -433,6 +435,25 @@ impl From<PkiError> for ApiError {
             PkiError::Invalid { .. } => ApiError::unprocessable(error.to_string()),
             PkiError::IssuerRefuses(message) => ApiError::conflict(message),
             PkiError::Corrupt => ApiError::internal(&error),
+        }
+    }
+}
+
+/// Runs read-decide-write rounds until one settles. Each `round` reads the row, asks the engine
+/// (a denial or a failed read ends it: the outer error) and writes with the facts it decided
+/// on; the store writes only while the row still has them, else `Conflict::Changed`, and the
+/// next round reads and decides again (up to the attempts of [`decide_again`], then 409).
+pub(crate) async fn decided<T, Fut>(mut round: impl FnMut() -> Fut) -> Result<T, ApiError>
+where
+    Fut: Future<Output = Result<StoreResult<T>, ApiError>>,
+{
+    let mut attempts = 0;
+    loop {
+        let written = round().await?;
+        attempts += 1;
+        match written {
+            Err(error) if decide_again(&error, attempts) => {}
+            written => return written.map_err(ApiError::from),
         }
     }
 }

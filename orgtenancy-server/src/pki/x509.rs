@@ -423,38 +423,17 @@ pub fn issue_leaf(ca: &IssuerMaterial<'_>, request: &LeafRequest) -> Result<Issu
 fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, PkiError> {
     let mut sans = Vec::with_capacity(request.dns_names.len() + request.ip_addresses.len());
     for name in &request.dns_names {
-        let valid = !name.is_empty()
-            && name.len() <= 253
-            && name.split('.').enumerate().all(|(i, label)| {
-                let label = if i == 0 {
-                    label
-                        .strip_prefix("*")
-                        .map_or(label, |l| if l.is_empty() { "a" } else { l })
-                } else {
-                    label
-                };
-                !label.is_empty()
-                    && label.len() <= 63
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            });
-        if !valid {
-            return Err(invalid(
-                "dns_names",
-                format!("`{name}` is not a valid DNS name"),
-            ));
-        }
+        let name = super::san::dns_name(name)?;
         let ia5 = name
             .as_str()
             .try_into()
-            .map_err(|_| invalid("dns_names", format!("`{name}` is not ASCII")))?;
+            .map_err(|_| invalid(super::san::DNS_FIELD, format!("`{name}` is not ASCII")))?;
         sans.push(SanType::DnsName(ia5));
     }
     sans.extend(request.ip_addresses.iter().copied().map(SanType::IpAddress));
     if matches!(request.kind, LeafKind::Server | LeafKind::ServerClient) && sans.is_empty() {
         return Err(invalid(
-            "dns_names",
+            super::san::DNS_FIELD,
             "a server certificate needs at least one DNS name or IP address",
         ));
     }
