@@ -149,7 +149,7 @@ mod tests {
         }
         let long_label = format!("{}.com", "a".repeat(64));
         assert!(dns_name(&long_label).is_err());
-        let long_name = format!("{}com", "abcdefghi.".repeat(25));
+        let long_name = format!("{}com", "abcdefghi.".repeat(26));
         assert!(long_name.len() > 253 && dns_name(&long_name).is_err());
     }
 
