@@ -1,40 +1,35 @@
 //! The resource tables (`PkiStore`): typed errors from the schema's RESTRICT references,
 //! revocation, scoped lists over organization and creator, and cascading adoption, with the
-//! audit entry of every change; every write re-checks the row it was decided on.
+//! audit entry of every change (the re-check of a decided-on row: `pki_writes`).
 
 use chrono::Utc;
 use orgtenancy_core::{OrgId, Resource, Scope, UserId};
 use orgtenancy_sqlx::{
-    AuditFilter, Certificate, CertificateAuthority, CertificateStatus, Conflict, Entity,
-    NewCertificate, NewCertificateAuthority, Page, PkiStore, SqlStore, Store, StoreError,
+    AuditFilter, Certificate, CertificateAuthority, Conflict, Entity, NewCertificate,
+    NewCertificateAuthority, Page, PkiStore, SqlStore, Store, StoreError,
 };
 
 use crate::support::{org, root};
 
-on_both_backends!(
-    restrict_and_typed_errors,
-    scoped_lists_and_cascade,
-    writes_recheck_the_row,
-    a_move_is_audited_for_every_organization,
-);
+on_both_backends!(restrict_and_typed_errors, scoped_lists_and_cascade);
 
 /// The engine's facts about a CA, as a caller decides on them.
-fn ca_facts(ca: &CertificateAuthority) -> Resource {
+pub(crate) fn ca_facts(ca: &CertificateAuthority) -> Resource {
     Resource::new(ca.organization_id, ca.created_by_user_id)
 }
 
 /// The engine's facts about a certificate.
-fn cert_facts(cert: &Certificate) -> Resource {
+pub(crate) fn cert_facts(cert: &Certificate) -> Resource {
     Resource::new(cert.organization_id, cert.created_by_user_id)
 }
 
-const PAGE: Page = Page {
+pub(crate) const PAGE: Page = Page {
     skip: 0,
     limit: 1000,
 };
 
 /// Every audit entry, as (action, organization).
-async fn audit_log(store: &SqlStore) -> Vec<(String, Option<OrgId>)> {
+pub(crate) async fn audit_log(store: &SqlStore) -> Vec<(String, Option<OrgId>)> {
     let entries = store
         .list_audit(Scope::All, AuditFilter::default(), PAGE)
         .await
@@ -45,7 +40,7 @@ async fn audit_log(store: &SqlStore) -> Vec<(String, Option<OrgId>)> {
         .collect()
 }
 
-fn new_ca(
+pub(crate) fn new_ca(
     name: &str,
     parent: Option<i64>,
     organization: Option<OrgId>,
@@ -71,7 +66,7 @@ fn new_ca(
     }
 }
 
-fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> NewCertificate {
+pub(crate) fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> NewCertificate {
     NewCertificate {
         ca_id: ca,
         common_name: "host".to_owned(),
@@ -254,224 +249,4 @@ async fn scoped_lists_and_cascade(store: &SqlStore) {
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);
-}
-
-/// A write whose row no longer has the facts it was decided on (here: its tree moved from
-/// acme to globex) is `Conflict::Changed` and writes nothing, not even an audit entry; with
-/// the row's current facts it goes through.
-async fn writes_recheck_the_row(store: &SqlStore) {
-    let actor = root();
-    let acme = org(store, "acme").await;
-    let globex = org(store, "globex").await;
-    let creator = Some(UserId(7));
-    let ca = store
-        .create_ca(&actor, new_ca("ca", None, Some(acme.id), creator), None)
-        .await
-        .expect("CA");
-    let spare = store
-        .create_ca(
-            &actor,
-            new_ca("spare", Some(ca.id), Some(acme.id), creator),
-            Some(ca_facts(&ca)),
-        )
-        .await
-        .expect("spare CA");
-    let cert = store
-        .create_certificate(&actor, new_cert(ca.id, "c1", Some(acme.id)), ca_facts(&ca))
-        .await
-        .expect("certificate");
-    let (seen_ca, seen_spare, seen_cert) = (ca_facts(&ca), ca_facts(&spare), cert_facts(&cert));
-    store
-        .assign_ca_organization(&actor, ca.id, globex.id, true)
-        .await
-        .expect("move the tree");
-    let before = audit_log(store).await;
-    let changed = Some(StoreError::Conflict(Conflict::Changed));
-    assert_eq!(
-        store
-            .revoke_certificate(&actor, cert.id, seen_cert, None)
-            .await
-            .err(),
-        changed
-    );
-    assert_eq!(
-        store
-            .export_certificate_key(&actor, cert.id, seen_cert)
-            .await
-            .err(),
-        changed
-    );
-    assert_eq!(
-        store.export_ca_key(&actor, ca.id, seen_ca).await.err(),
-        changed
-    );
-    assert_eq!(
-        store.delete_ca(&actor, spare.id, seen_spare).await.err(),
-        changed
-    );
-    assert_eq!(
-        store
-            .create_certificate(&actor, new_cert(ca.id, "c2", Some(acme.id)), seen_ca)
-            .await
-            .err(),
-        changed
-    );
-    assert_eq!(
-        store
-            .create_ca(
-                &actor,
-                new_ca("late", Some(ca.id), Some(acme.id), creator),
-                Some(seen_ca)
-            )
-            .await
-            .err(),
-        changed
-    );
-    // A parent without the facts decided on is refused outright.
-    assert!(matches!(
-        store
-            .create_ca(
-                &actor,
-                new_ca("blind", Some(ca.id), Some(acme.id), creator),
-                None
-            )
-            .await,
-        Err(StoreError::Invalid {
-            field: "parent_ca_id",
-            ..
-        })
-    ));
-    // Nothing was written.
-    assert_eq!(
-        audit_log(store).await,
-        before,
-        "a refused write left an audit entry"
-    );
-    let kept = store.get_certificate(cert.id).await.expect("certificate");
-    assert_eq!(kept.status, CertificateStatus::Valid);
-    store
-        .get_ca(spare.id)
-        .await
-        .expect("the spare CA is still there");
-    let cas = store.list_cas(Scope::All, PAGE).await.expect("CAs");
-    assert_eq!(cas.len(), 2, "no CA was created");
-    let certs = store
-        .list_certificates(Scope::All, Default::default(), PAGE)
-        .await
-        .expect("certificates");
-    assert_eq!(certs.len(), 1, "no certificate was issued");
-    // With the facts as they are now, every write goes through.
-    let moved_cert = store.get_certificate(cert.id).await.expect("certificate");
-    let moved_ca = store.get_ca(ca.id).await.expect("CA");
-    let moved_spare = store.get_ca(spare.id).await.expect("spare");
-    let (_, key) = store
-        .export_certificate_key(&actor, cert.id, cert_facts(&moved_cert))
-        .await
-        .expect("export the certificate key");
-    assert_eq!(key, vec![4, 5, 6]);
-    let (_, key) = store
-        .export_ca_key(&actor, ca.id, ca_facts(&moved_ca))
-        .await
-        .expect("export the CA key");
-    assert_eq!(key, vec![1, 2, 3]);
-    store
-        .revoke_certificate(&actor, cert.id, cert_facts(&moved_cert), None)
-        .await
-        .expect("revoke");
-    store
-        .delete_ca(&actor, spare.id, ca_facts(&moved_spare))
-        .await
-        .expect("delete");
-    store
-        .create_certificate(
-            &actor,
-            new_cert(ca.id, "c3", Some(globex.id)),
-            ca_facts(&moved_ca),
-        )
-        .await
-        .expect("issue");
-    let actions: Vec<String> = audit_log(store).await[before.len()..]
-        .iter()
-        .map(|(action, _)| action.clone())
-        .collect();
-    assert_eq!(
-        actions,
-        [
-            "cert_export_private_key",
-            "ca_export_private_key",
-            "cert_revoke",
-            "ca_delete",
-            "cert_create"
-        ]
-    );
-}
-
-/// Moving a tree writes one `ca_assign_org` entry for the target organization and one for each
-/// organization a moved row belonged to, in the move's transaction; a move within one
-/// organization writes one.
-async fn a_move_is_audited_for_every_organization(store: &SqlStore) {
-    let actor = root();
-    let acme = org(store, "acme").await;
-    let globex = org(store, "globex").await;
-    let initech = org(store, "initech").await;
-    let r = store
-        .create_ca(&actor, new_ca("r", None, Some(acme.id), None), None)
-        .await
-        .expect("r");
-    let i = store
-        .create_ca(
-            &actor,
-            new_ca("i", Some(r.id), Some(acme.id), None),
-            Some(ca_facts(&r)),
-        )
-        .await
-        .expect("i");
-    store
-        .create_certificate(&actor, new_cert(i.id, "i1", Some(acme.id)), ca_facts(&i))
-        .await
-        .expect("certificate");
-    // Without cascade, i alone leaves acme for initech.
-    let start = audit_log(store).await.len();
-    store
-        .assign_ca_organization(&actor, i.id, initech.id, false)
-        .await
-        .expect("move i");
-    // With cascade, r (acme), i (initech) and i's certificate (acme) go to globex.
-    let (_, adoption) = store
-        .assign_ca_organization(&actor, r.id, globex.id, true)
-        .await
-        .expect("move r");
-    assert_eq!((adoption.cas, adoption.certificates), (2, 1));
-    // Within globex: one entry.
-    store
-        .assign_ca_organization(&actor, r.id, globex.id, true)
-        .await
-        .expect("move r again");
-    let entries = audit_log(store).await;
-    let assign = |org: OrgId| ("ca_assign_org".to_owned(), Some(org));
-    assert_eq!(
-        entries[start..],
-        [
-            assign(initech.id),
-            assign(acme.id),
-            assign(globex.id),
-            assign(acme.id),
-            assign(initech.id),
-            assign(globex.id),
-        ]
-    );
-    for (org, count) in [(acme.id, 2), (globex.id, 2), (initech.id, 2)] {
-        let seen = store
-            .list_audit(
-                Scope::Organization(org),
-                AuditFilter {
-                    action: Some("ca_assign_org".to_owned()),
-                    ..Default::default()
-                },
-                PAGE,
-            )
-            .await
-            .expect("audit");
-        assert_eq!(seen.len(), count, "entries of organization {org}");
-    }
 }
