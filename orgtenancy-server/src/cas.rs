@@ -4,12 +4,16 @@
 //! | operation | decision |
 //! |---|---|
 //! | `POST /cas/` (root) | `Write(can_create_ca)` on `Resource { organization: caller's, creator: none }` |
-//! | `POST /cas/` (intermediate) | the same, plus `Read` on the parent; the parent must be in the caller's organization (409) |
+//! | `POST /cas/` (intermediate) | the same, plus `Read` on the parent; the parent must be in the caller's organization (409); stored only while the parent still has the facts decided on |
 //! | `GET /cas/` | the caller's `Scope` as SQL |
 //! | `GET /cas/{id}` | `Read` on the CA |
 //! | `DELETE /cas/{id}` | `Write(can_delete_ca)` on the CA; 409 while it has child CAs or certificates |
-//! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited |
-//! | `PATCH /cas/{id}` | `Write(can_create_ca)` on `Resource { organization: none, creator: none }`: rule 1 (superuser) allows, rule 3 denies everyone else |
+//! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited; the key is read in the transaction that re-checks the row |
+//! | `PATCH /cas/{id}` | `Write(can_create_ca)` on `Resource { organization: none, creator: none }`: rule 1 (superuser) allows, rule 3 denies everyone else; audited for the target organization and every organization a moved row left |
+//!
+//! Every write (and key export) decided on a row runs through [`decided`]: the store writes
+//! only while the row still has the organization and creator the engine saw, else the handler
+//! reads the row and asks the engine again (a CA moved to another tenant meanwhile: 403).
 
 use std::sync::Arc;
 
@@ -140,25 +144,7 @@ impl CasApi {
         };
         let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
         let parent_facts = parent.as_ref().map(|(ca, _)| ca_resource(ca));
-        let issued = blocking(move || match &parent {
-            None => x509::issue_root(&request),
-            Some((ca, key)) => x509::issue_intermediate(
-                &IssuerMaterial {
-                    certificate_pem: &ca.certificate_pem,
-                    private_key_pem: key,
-                },
-                &request,
-            ),
-        })
-        .await?;
-        let sealed = self
-            .ctx
-            .keys
-            .seal(
-                issued.private_key_pem.as_bytes(),
-                &ca_key_context(parent_id, &issued.serial_number),
-            )
-            .map_err(|error| ApiError::internal(&error))?;
+        let (issued, sealed) = self.sign(request, parent).await?;
         let path_length = x509::path_length_of(&issued.certificate_pem)?;
         let new = NewCertificateAuthority {
             name,
@@ -337,6 +323,36 @@ async fn parent_for(
 }
 
 impl CasApi {
+    /// Signs the new CA (self-signed, or by `parent` with its opened key) off the async
+    /// runtime, and seals its key.
+    async fn sign(
+        &self,
+        request: CaRequest,
+        parent: Option<(CertificateAuthority, Zeroizing<String>)>,
+    ) -> Result<(x509::Issued, Vec<u8>), ApiError> {
+        let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
+        let issued = blocking(move || match &parent {
+            None => x509::issue_root(&request),
+            Some((ca, key)) => x509::issue_intermediate(
+                &IssuerMaterial {
+                    certificate_pem: &ca.certificate_pem,
+                    private_key_pem: key,
+                },
+                &request,
+            ),
+        })
+        .await?;
+        let sealed = self
+            .ctx
+            .keys
+            .seal(
+                issued.private_key_pem.as_bytes(),
+                &ca_key_context(parent_id, &issued.serial_number),
+            )
+            .map_err(|error| ApiError::internal(&error))?;
+        Ok((issued, sealed))
+    }
+
     /// Stores the new CA while its parent (if any) still has the facts decided on; if the
     /// parent moved meanwhile, decides again on it as it is now (the certificate, already
     /// signed, does not depend on the parent's organization).

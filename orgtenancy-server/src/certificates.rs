@@ -7,7 +7,12 @@
 //! | `GET /certificates/` | the caller's `Scope` as SQL (filters narrow it, never widen it) |
 //! | `GET /certificates/{id}` | `Read` on the certificate |
 //! | `POST /certificates/{id}/revoke` | `Write(can_revoke_cert)` on the certificate; 409 the second time |
-//! | `GET /certificates/{id}/private-key` | `Write(can_export_private_key)` on the certificate, audited |
+//! | `GET /certificates/{id}/private-key` | `Write(can_export_private_key)` on the certificate, audited; the key is read in the transaction that re-checks the row |
+//!
+//! Issuing, revoking and exporting run through [`decided`]: the store writes only while the
+//! row it rests on (the issuing CA, the certificate) still has the organization and creator
+//! the engine saw, else the handler reads and asks again. SANs are checked by
+//! [`crate::pki::san`] before anything is signed.
 
 use std::sync::Arc;
 
