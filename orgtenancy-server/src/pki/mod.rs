@@ -8,4 +8,5 @@
 
 pub mod keycrypt;
 pub mod san;
+mod subject;
 pub mod x509;
