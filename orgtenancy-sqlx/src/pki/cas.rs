@@ -192,42 +192,40 @@ async fn move_rows(
     cascade: bool,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let missing_org = || conflict(Conflict::MissingOrganization);
-    let tables: &[(&'static str, &'static str)] = if cascade {
-        &[
-            (
-                "UPDATE certificate_authorities SET organization_id = ",
-                " WHERE id IN (SELECT id FROM tree)",
-            ),
+    let set = |sql: &mut Sql, update: &'static str| {
+        sql.push(update)
+            .bind(organization.0)
+            .push(", updated_at = ")
+            .bind(at);
+    };
+    const CA_UPDATE: &str = "UPDATE certificate_authorities SET organization_id = ";
+    let statements: Vec<Sql> = if cascade {
+        let tables = [
+            (CA_UPDATE, " WHERE id IN (SELECT id FROM tree)"),
             (
                 "UPDATE certificates SET organization_id = ",
                 " WHERE ca_id IN (SELECT id FROM tree)",
             ),
-        ]
-    } else {
-        &[(
-            "UPDATE certificate_authorities SET organization_id = ",
-            " WHERE id = ",
-        )]
-    };
-    for (update, rows) in tables {
-        let mut sql = if cascade {
-            with_tree(id)
-        } else {
-            Sql::default()
+        ];
+        let statement = |(update, rows)| {
+            let mut sql = with_tree(id);
+            set(&mut sql, update);
+            sql.push(rows);
+            sql
         };
-        sql.push(update)
-            .bind(organization.0)
-            .push(", updated_at = ")
-            .bind(at)
-            .push(rows);
-        if !cascade {
-            sql.bind(id);
-        }
+        tables.into_iter().map(statement).collect()
+    } else {
+        let mut sql = Sql::default();
+        set(&mut sql, CA_UPDATE);
+        sql.push(" WHERE id = ").bind(id);
+        vec![sql]
+    };
+    for sql in statements {
+        // The organization's foreign key refuses a missing (or concurrently deleted) one.
         tx.conn()
             .execute(sql)
             .await
-            .map_err(|error| from_sqlx(error, missing_org()))?;
+            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
     }
     Ok(())
 }
@@ -253,9 +251,21 @@ pub(super) async fn assign_organization(
         cas: u64::try_from(moving.cas.len()).unwrap_or(u64::MAX),
         certificates: u64::try_from(moving.certificates.len()).unwrap_or(u64::MAX),
     };
-    audit_move(&mut tx, actor, &ca, &moving, cascade, adoption).await?;
+    let moved = Moved {
+        to: organization,
+        cascade,
+        adoption,
+    };
+    audit_move(&mut tx, actor, &ca, &moving, moved).await?;
     tx.commit().await.map_err(db)?;
     Ok((ca, adoption))
+}
+
+/// What a move did, for its audit entries.
+struct Moved {
+    to: OrgId,
+    cascade: bool,
+    adoption: Adoption,
 }
 
 /// One `ca_assign_org` entry for the target organization and one for every other organization
@@ -266,30 +276,26 @@ async fn audit_move(
     actor: &Actor,
     ca: &CertificateAuthority,
     moving: &Moving,
-    cascade: bool,
-    adoption: Adoption,
+    moved: Moved,
 ) -> StoreResult<()> {
     let from = moving.from();
-    let target = ca.organization_id;
     let names: Vec<String> = from
         .iter()
         .map(|org| org.map_or_else(|| "none".to_owned(), |org| org.to_string()))
         .collect();
     let detail = format!(
-        "from organization {} to {}; cascade: {cascade}; moved {} CAs and {} certificates",
+        "from organization {} to {}; cascade: {}; moved {} CAs and {} certificates",
         names.join(", "),
-        target.map_or_else(|| "none".to_owned(), |org| org.to_string()),
-        adoption.cas,
-        adoption.certificates,
+        moved.to,
+        moved.cascade,
+        moved.adoption.cas,
+        moved.adoption.certificates,
     );
-    let sources = from.iter().flatten().map(|org| Some(OrgId(*org)));
-    let organizations: BTreeSet<Option<OrgId>> = std::iter::once(target).chain(sources).collect();
-    // The target first, then the organizations the rows left, by id.
-    let ordered =
-        std::iter::once(target).chain(organizations.into_iter().filter(|org| *org != target));
-    for organization_id in ordered {
+    // The target first, then the organizations the rows left, by id (`from` is sorted).
+    let left = from.into_iter().flatten().filter(|org| *org != moved.to.0);
+    for organization in std::iter::once(moved.to).chain(left.map(OrgId)) {
         let entry = Audit {
-            organization_id,
+            organization_id: Some(organization),
             detail: Some(detail.clone()),
             ..ca_audit("ca_assign_org", actor, ca)
         };
