@@ -4,12 +4,16 @@
 //! | operation | decision |
 //! |---|---|
 //! | `POST /cas/` (root) | `Write(can_create_ca)` on `Resource { organization: caller's, creator: none }` |
-//! | `POST /cas/` (intermediate) | the same, plus `Read` on the parent; the parent must be in the caller's organization (409) |
+//! | `POST /cas/` (intermediate) | the same, plus `Read` on the parent; the parent must be in the caller's organization (409); stored only while the parent still has the facts decided on |
 //! | `GET /cas/` | the caller's `Scope` as SQL |
 //! | `GET /cas/{id}` | `Read` on the CA |
 //! | `DELETE /cas/{id}` | `Write(can_delete_ca)` on the CA; 409 while it has child CAs or certificates |
-//! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited |
-//! | `PATCH /cas/{id}` | `Write(can_create_ca)` on `Resource { organization: none, creator: none }`: rule 1 (superuser) allows, rule 3 denies everyone else |
+//! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited; the key is read in the transaction that re-checks the row |
+//! | `PATCH /cas/{id}` | `Write(can_create_ca)` on `Resource { organization: none, creator: none }`: rule 1 (superuser) allows, rule 3 denies everyone else; audited for the target organization and every organization a moved row left |
+//!
+//! Every write (and key export) decided on a row runs through [`decided`]: the store writes
+//! only while the row still has the organization and creator the engine saw, else the handler
+//! reads the row and asks the engine again (a CA moved to another tenant meanwhile: 403).
 
 use std::sync::Arc;
 
@@ -25,11 +29,13 @@ use zeroize::Zeroizing;
 use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CA, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY},
-    context::{BearerToken, Context, default_limit, page},
+    context::{BearerToken, Caller, Context, default_limit, page},
     error::ApiError,
     payload::JsonBody,
     pki::x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
-    resources::{CaAssign, CaCreate, CaOut, MISSING, blocking, ca_key_context, ca_resource},
+    resources::{
+        CaAssign, CaCreate, CaOut, MISSING, blocking, ca_key_context, ca_resource, decided,
+    },
     validate,
 };
 
@@ -130,37 +136,15 @@ impl CasApi {
         let parent = match body.parent_ca_id {
             None => None,
             Some(id) => {
-                let parent = self.ctx.ca_for(&caller, id, Action::Read).await?;
-                if parent.organization_id != principal.organization {
-                    return Err(ApiError::conflict(
-                        "the parent CA belongs to another organization; a chain stays in one",
-                    ));
-                }
+                let parent = parent_for(&self.ctx, &caller, id).await?;
                 let sealed = self.ctx.store.ca_signing_key(parent.id).await?;
                 let key = self.open(&sealed, &parent)?;
                 Some((parent, key))
             }
         };
         let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
-        let issued = blocking(move || match &parent {
-            None => x509::issue_root(&request),
-            Some((ca, key)) => x509::issue_intermediate(
-                &IssuerMaterial {
-                    certificate_pem: &ca.certificate_pem,
-                    private_key_pem: key,
-                },
-                &request,
-            ),
-        })
-        .await?;
-        let sealed = self
-            .ctx
-            .keys
-            .seal(
-                issued.private_key_pem.as_bytes(),
-                &ca_key_context(parent_id, &issued.serial_number),
-            )
-            .map_err(|error| ApiError::internal(&error))?;
+        let parent_facts = parent.as_ref().map(|(ca, _)| ca_resource(ca));
+        let (issued, sealed) = self.sign(request, parent).await?;
         let path_length = x509::path_length_of(&issued.certificate_pem)?;
         let new = NewCertificateAuthority {
             name,
@@ -180,7 +164,7 @@ impl CasApi {
             organization_id: principal.organization,
             created_by_user_id: Some(principal.id),
         };
-        let ca = self.ctx.store.create_ca(&caller.actor(), new).await?;
+        let ca = self.store_created(&caller, new, parent_facts).await?;
         Ok(CreatedCa::Created(Json(ca.into())))
     }
 
@@ -251,11 +235,12 @@ impl CasApi {
     #[oai(path = "/cas/:id", method = "delete", operation_id = "delete_ca")]
     async fn delete(&self, auth: BearerToken, id: Path<i64>) -> Result<DeletedCa, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let ca = self
-            .ctx
-            .ca_for(&caller, id.0, Action::Write(CAN_DELETE_CA))
-            .await?;
-        self.ctx.store.delete_ca(&caller.actor(), ca.id).await?;
+        let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
+        decided(move || async move {
+            let ca = ctx.ca_for(caller, id, Action::Write(CAN_DELETE_CA)).await?;
+            Ok(ctx.store.delete_ca(actor, ca.id, ca_resource(&ca)).await)
+        })
+        .await?;
         Ok(DeletedCa::NoContent)
     }
 
@@ -269,10 +254,19 @@ impl CasApi {
     )]
     async fn private_key(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCa, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        self.ctx
-            .ca_for(&caller, id.0, Action::Write(CAN_EXPORT_PRIVATE_KEY))
-            .await?;
-        let (ca, sealed) = self.ctx.store.export_ca_key(&caller.actor(), id.0).await?;
+        let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
+        // The key is read with the re-check, in one transaction: it is the key of the row the
+        // engine allowed.
+        let (ca, sealed) = decided(move || async move {
+            let ca = ctx
+                .ca_for(caller, id, Action::Write(CAN_EXPORT_PRIVATE_KEY))
+                .await?;
+            Ok(ctx
+                .store
+                .export_ca_key(actor, ca.id, ca_resource(&ca))
+                .await)
+        })
+        .await?;
         let key = self.open(&sealed, &ca)?;
         let mut out = CaOut::from(ca);
         out.private_key = Some(key.as_str().to_owned());
@@ -312,7 +306,81 @@ impl CasApi {
     }
 }
 
+/// The parent of a new intermediate: readable by the caller and in the caller's organization
+/// (a chain stays in one tenant).
+async fn parent_for(
+    ctx: &Context,
+    caller: &Caller,
+    id: i64,
+) -> Result<CertificateAuthority, ApiError> {
+    let parent = ctx.ca_for(caller, id, Action::Read).await?;
+    if parent.organization_id != caller.principal().organization {
+        return Err(ApiError::conflict(
+            "the parent CA belongs to another organization; a chain stays in one",
+        ));
+    }
+    Ok(parent)
+}
+
 impl CasApi {
+    /// Signs the new CA (self-signed, or by `parent` with its opened key) off the async
+    /// runtime, and seals its key.
+    async fn sign(
+        &self,
+        request: CaRequest,
+        parent: Option<(CertificateAuthority, Zeroizing<String>)>,
+    ) -> Result<(x509::Issued, Vec<u8>), ApiError> {
+        let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
+        let issued = blocking(move || match &parent {
+            None => x509::issue_root(&request),
+            Some((ca, key)) => x509::issue_intermediate(
+                &IssuerMaterial {
+                    certificate_pem: &ca.certificate_pem,
+                    private_key_pem: key,
+                },
+                &request,
+            ),
+        })
+        .await?;
+        let sealed = self
+            .ctx
+            .keys
+            .seal(
+                issued.private_key_pem.as_bytes(),
+                &ca_key_context(parent_id, &issued.serial_number),
+            )
+            .map_err(|error| ApiError::internal(&error))?;
+        Ok((issued, sealed))
+    }
+
+    /// Stores the new CA while its parent (if any) still has the facts decided on; if the
+    /// parent moved meanwhile, decides again on it as it is now (the certificate, already
+    /// signed, does not depend on the parent's organization).
+    async fn store_created(
+        &self,
+        caller: &Caller,
+        new: NewCertificateAuthority,
+        parent_facts: Option<Resource>,
+    ) -> Result<CertificateAuthority, ApiError> {
+        let (ctx, actor) = (&self.ctx, &caller.actor());
+        let mut decided_on = Some(parent_facts);
+        decided(move || {
+            let first = decided_on.take();
+            let new = new.clone();
+            async move {
+                let facts = match (first, new.parent_ca_id) {
+                    (Some(facts), _) => facts,
+                    (None, None) => None,
+                    (None, Some(parent)) => {
+                        Some(ca_resource(&parent_for(ctx, caller, parent).await?))
+                    }
+                };
+                Ok(ctx.store.create_ca(actor, new, facts).await)
+            }
+        })
+        .await
+    }
+
     /// Opens the sealed key of `ca`.
     fn open(
         &self,

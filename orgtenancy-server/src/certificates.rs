@@ -7,12 +7,19 @@
 //! | `GET /certificates/` | the caller's `Scope` as SQL (filters narrow it, never widen it) |
 //! | `GET /certificates/{id}` | `Read` on the certificate |
 //! | `POST /certificates/{id}/revoke` | `Write(can_revoke_cert)` on the certificate; 409 the second time |
-//! | `GET /certificates/{id}/private-key` | `Write(can_export_private_key)` on the certificate, audited |
+//! | `GET /certificates/{id}/private-key` | `Write(can_export_private_key)` on the certificate, audited; the key is read in the transaction that re-checks the row |
+//!
+//! Issuing, revoking and exporting run through [`decided`]: the store writes only while the
+//! row it rests on (the issuing CA, the certificate) still has the organization and creator
+//! the engine saw, else the handler reads and asks again. SANs are checked by
+//! [`crate::pki::san`] before anything is signed.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use orgtenancy_core::Action;
-use orgtenancy_sqlx::{CertificateFilter, CertificateStatus, NewCertificate};
+use orgtenancy_sqlx::{
+    Certificate, CertificateAuthority, CertificateFilter, CertificateStatus, NewCertificate,
+};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -23,14 +30,21 @@ use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CERT, CAN_EXPORT_PRIVATE_KEY, CAN_REVOKE_CERT},
     cas::open_pem,
-    context::{BearerToken, Context, default_limit, page},
+    context::{BearerToken, Caller, Context, default_limit, page},
     error::ApiError,
     payload::JsonBody,
-    pki::x509::{self, IssuerMaterial, KeyAlgorithm, LeafKind, LeafRequest, Subject},
+    pki::{
+        san,
+        x509::{self, IssuerMaterial, KeyAlgorithm, LeafKind, LeafRequest, Subject},
+    },
     resources::{
-        CertCreate, CertOut, RevokeRequest, StatusName, blocking, ca_key_context, cert_key_context,
+        CertCreate, CertOut, RevokeRequest, StatusName, blocking, ca_key_context, ca_resource,
+        cert_key_context, cert_resource, decided,
     },
 };
+
+/// Issuing from a CA needs `can_create_cert` on the CA.
+const ISSUE: Action = Action::Write(CAN_CREATE_CERT);
 
 /// The certificate operations.
 pub(crate) struct CertificatesApi {
@@ -80,12 +94,32 @@ fn subject_of(body: &CertCreate) -> Result<Subject, ApiError> {
     Ok(Subject::parse_dn(&dn)?)
 }
 
+/// The leaf to sign, from the request: subject, purpose, key and subject alternative names,
+/// all checked (422 naming the field).
+fn leaf_request(body: &CertCreate) -> Result<LeafRequest, ApiError> {
+    if !body.san_email_addresses.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid san_email_addresses: email names are not supported",
+        ));
+    }
+    Ok(LeafRequest {
+        subject: subject_of(body)?,
+        kind: LeafKind::parse(body.certificate_type.as_str())?,
+        dns_names: san::dns_names(body.san_dns_names.iter().map(|name| name.as_str()))?,
+        ip_addresses: san::ip_addresses(body.san_ip_addresses.iter().map(|ip| ip.as_str()))?,
+        key: KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?,
+        valid_days: body.valid_days,
+    })
+}
+
 #[OpenApi(tag = "ApiTags::Certificates")]
 impl CertificatesApi {
     /// Issue a certificate (admin, superuser, or a user with `can_create_cert`)
     ///
     /// From the CA given as `?ca_id=` (or `ca_id` in the body). The certificate belongs to the
-    /// caller's organization and records the caller as its creator.
+    /// caller's organization and records the caller as its creator. DNS names follow RFC 1035
+    /// and RFC 5280 (a wildcard only as the whole leftmost label, never directly under a
+    /// public suffix such as `*.com`); IP addresses go in `san_ip_addresses` only.
     #[oai(
         path = "/certificates",
         method = "post",
@@ -105,102 +139,17 @@ impl CertificatesApi {
                 "invalid ca_id: the issuing CA is required",
             ));
         };
-        let ca = self
-            .ctx
-            .ca_for(&caller, ca_id, Action::Write(CAN_CREATE_CERT))
-            .await?;
+        let ca = self.ctx.ca_for(&caller, ca_id, ISSUE).await?;
         if !ca.allow_leaf_certs {
             return Err(ApiError::conflict(
                 "this CA does not issue leaf certificates",
             ));
         }
-        if !body.san_email_addresses.is_empty() {
-            return Err(ApiError::unprocessable(
-                "invalid san_email_addresses: email names are not supported",
-            ));
-        }
-        let subject = subject_of(&body)?;
-        let key = KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?;
-        let kind = LeafKind::parse(body.certificate_type.as_str())?;
-        let mut ip_addresses = Vec::with_capacity(body.san_ip_addresses.len());
-        for ip in &body.san_ip_addresses {
-            let parsed: IpAddr = ip.as_str().trim().parse().map_err(|_| {
-                ApiError::unprocessable(format!(
-                    "invalid san_ip_addresses: `{}` is not an IP address",
-                    ip.as_str()
-                ))
-            })?;
-            ip_addresses.push(parsed);
-        }
-        let request = LeafRequest {
-            subject,
-            kind,
-            dns_names: body
-                .san_dns_names
-                .iter()
-                .map(|name| name.as_str().trim().to_owned())
-                .collect(),
-            ip_addresses,
-            key,
-            valid_days: body.valid_days,
-        };
-        let sealed_ca_key = self.ctx.store.ca_signing_key(ca.id).await?;
-        let ca_key = open_pem(
-            &self.ctx,
-            &sealed_ca_key,
-            &ca_key_context(ca.parent_ca_id, &ca.serial_number),
-        )?;
-        let ca_pem = ca.certificate_pem.clone();
-        let leaf = request.clone();
-        let issued = blocking(move || {
-            x509::issue_leaf(
-                &IssuerMaterial {
-                    certificate_pem: &ca_pem,
-                    private_key_pem: &ca_key,
-                },
-                &leaf,
-            )
-        })
-        .await?;
-        let sealed = self
-            .ctx
-            .keys
-            .seal(
-                issued.private_key_pem.as_bytes(),
-                &cert_key_context(ca.id, &issued.serial_number),
-            )
-            .map_err(|error| ApiError::internal(&error))?;
-        let principal = caller.principal();
-        let new = NewCertificate {
-            ca_id: ca.id,
-            common_name: request.subject.common_name.trim().to_owned(),
-            subject_dn: issued.subject_dn,
-            certificate_type: kind.as_str().to_owned(),
-            serial_number: issued.serial_number,
-            key_type: key.key_type().to_owned(),
-            key_size: i64::from(key.key_size()),
-            valid_days: i64::from(body.valid_days),
-            not_before: issued.not_before,
-            not_after: issued.not_after,
-            san_dns_names: request.dns_names,
-            san_ip_addresses: request
-                .ip_addresses
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            certificate_pem: issued.certificate_pem,
-            encrypted_private_key: sealed,
-            organization_id: principal.organization,
-            created_by_user_id: Some(principal.id),
-        };
-        let cert = self
-            .ctx
-            .store
-            .create_certificate(&caller.actor(), new)
-            .await?;
+        let request = leaf_request(&body)?;
+        let new = self.sign(&caller, &ca, request, body.valid_days).await?;
+        let cert = self.store_issued(&caller, &ca, new).await?;
         Ok(CreatedCert::Created(Json(cert.into())))
     }
-
     /// List the certificates the caller may read
     ///
     /// The engine's scope, narrowed by `ca_id` and `status`.
@@ -275,16 +224,19 @@ impl CertificatesApi {
         body: JsonBody<RevokeRequest>,
     ) -> Result<OneCert, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let cert = self
-            .ctx
-            .certificate_for(&caller, id.0, Action::Write(CAN_REVOKE_CERT))
-            .await?;
         let reason = body.0.reason.map(|reason| reason.into_string());
-        let cert = self
-            .ctx
-            .store
-            .revoke_certificate(&caller.actor(), cert.id, reason)
-            .await?;
+        let (ctx, caller, actor, reason, id) = (&self.ctx, &caller, &caller.actor(), &reason, id.0);
+        let cert = decided(move || async move {
+            let action = Action::Write(CAN_REVOKE_CERT);
+            let cert = ctx.certificate_for(caller, id, action).await?;
+            let facts = cert_resource(&cert);
+            let reason = reason.clone();
+            Ok(ctx
+                .store
+                .revoke_certificate(actor, cert.id, facts, reason)
+                .await)
+        })
+        .await?;
         Ok(OneCert::Ok(Json(cert.into())))
     }
 
@@ -299,14 +251,19 @@ impl CertificatesApi {
     )]
     async fn private_key(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCert, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        self.ctx
-            .certificate_for(&caller, id.0, Action::Write(CAN_EXPORT_PRIVATE_KEY))
-            .await?;
-        let (cert, sealed) = self
-            .ctx
-            .store
-            .export_certificate_key(&caller.actor(), id.0)
-            .await?;
+        let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
+        // The key is read with the re-check, in one transaction: it is the key of the row the
+        // engine allowed.
+        let (cert, sealed) = decided(move || async move {
+            let action = Action::Write(CAN_EXPORT_PRIVATE_KEY);
+            let cert = ctx.certificate_for(caller, id, action).await?;
+            let facts = cert_resource(&cert);
+            Ok(ctx
+                .store
+                .export_certificate_key(actor, cert.id, facts)
+                .await)
+        })
+        .await?;
         let key = open_pem(
             &self.ctx,
             &sealed,
@@ -315,5 +272,89 @@ impl CertificatesApi {
         let mut out = CertOut::from(cert);
         out.private_key = Some(key.as_str().to_owned());
         Ok(OneCert::Ok(Json(out)))
+    }
+}
+
+impl CertificatesApi {
+    /// Signs `request` with the key of `ca`, off the async runtime, and seals the new key.
+    async fn sign(
+        &self,
+        caller: &Caller,
+        ca: &CertificateAuthority,
+        request: LeafRequest,
+        valid_days: u32,
+    ) -> Result<NewCertificate, ApiError> {
+        let sealed_ca_key = self.ctx.store.ca_signing_key(ca.id).await?;
+        let ca_key = open_pem(
+            &self.ctx,
+            &sealed_ca_key,
+            &ca_key_context(ca.parent_ca_id, &ca.serial_number),
+        )?;
+        let ca_pem = ca.certificate_pem.clone();
+        let leaf = request.clone();
+        let issued = blocking(move || {
+            let issuer = IssuerMaterial {
+                certificate_pem: &ca_pem,
+                private_key_pem: &ca_key,
+            };
+            x509::issue_leaf(&issuer, &leaf)
+        })
+        .await?;
+        let sealed = self
+            .ctx
+            .keys
+            .seal(
+                issued.private_key_pem.as_bytes(),
+                &cert_key_context(ca.id, &issued.serial_number),
+            )
+            .map_err(|error| ApiError::internal(&error))?;
+        let principal = caller.principal();
+        Ok(NewCertificate {
+            ca_id: ca.id,
+            common_name: request.subject.common_name.trim().to_owned(),
+            subject_dn: issued.subject_dn,
+            certificate_type: request.kind.as_str().to_owned(),
+            serial_number: issued.serial_number,
+            key_type: request.key.key_type().to_owned(),
+            key_size: i64::from(request.key.key_size()),
+            valid_days: i64::from(valid_days),
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            san_dns_names: request.dns_names,
+            san_ip_addresses: request
+                .ip_addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            certificate_pem: issued.certificate_pem,
+            encrypted_private_key: sealed,
+            organization_id: principal.organization,
+            created_by_user_id: Some(principal.id),
+        })
+    }
+
+    /// Stores the signed certificate while its CA still has the facts the issue was decided
+    /// on; if it moved meanwhile, the engine decides again on the CA as it is now (the
+    /// signature does not depend on the CA's organization, so nothing is signed twice).
+    async fn store_issued(
+        &self,
+        caller: &Caller,
+        ca: &CertificateAuthority,
+        new: NewCertificate,
+    ) -> Result<Certificate, ApiError> {
+        let (ctx, actor, ca_id) = (&self.ctx, &caller.actor(), ca.id);
+        let mut decided_on = Some(ca_resource(ca));
+        decided(move || {
+            let first = decided_on.take();
+            let new = new.clone();
+            async move {
+                let issuer = match first {
+                    Some(facts) => facts,
+                    None => ca_resource(&ctx.ca_for(caller, ca_id, ISSUE).await?),
+                };
+                Ok(ctx.store.create_certificate(actor, new, issuer).await)
+            }
+        })
+        .await
     }
 }

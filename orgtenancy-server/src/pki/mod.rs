@@ -1,9 +1,12 @@
-//! The reference server's PKI: real X.509 through rcgen ([`x509`]) and private keys sealed
-//! with AES-256-GCM before they reach storage ([`keycrypt`]).
+//! The reference server's PKI: real X.509 through rcgen ([`x509`]), subject alternative names
+//! checked before signing ([`san`]), and private keys sealed with AES-256-GCM before they
+//! reach storage ([`keycrypt`]).
 //!
 //! Only this module knows X.509 and the key-encryption format; the store sees certificates as
 //! PEM text and keys as opaque encrypted bytes. Key generation and signing are CPU heavy, so
 //! the handlers call these functions inside `spawn_blocking`.
 
 pub mod keycrypt;
+pub mod san;
+mod subject;
 pub mod x509;

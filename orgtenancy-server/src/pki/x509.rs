@@ -5,12 +5,14 @@
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType, SerialNumber,
 };
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use std::net::IpAddr;
 use zeroize::Zeroizing;
+
+pub use super::subject::Subject;
 
 /// Why a certificate could not be issued. Messages are for the person who asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +33,7 @@ pub enum PkiError {
     Corrupt,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> PkiError {
+pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> PkiError {
     PkiError::Invalid {
         field,
         message: message.into(),
@@ -100,123 +102,6 @@ impl KeyAlgorithm {
                 KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).map_err(failed)
             }
         }
-    }
-}
-
-/// The subject of a certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Subject {
-    /// CN (required).
-    pub common_name: String,
-    /// O.
-    pub organization: Option<String>,
-    /// OU.
-    pub organizational_unit: Option<String>,
-    /// C (two letters).
-    pub country: Option<String>,
-    /// ST.
-    pub state: Option<String>,
-    /// L.
-    pub locality: Option<String>,
-}
-
-impl Subject {
-    /// Parses an RFC 4514-style string of `CN`, `O`, `OU`, `C`, `ST`, `L` attributes separated by
-    /// commas (no escaped commas), e.g. `CN=Acme Root,O=Acme,C=US`.
-    pub fn parse_dn(dn: &str) -> Result<Subject, PkiError> {
-        let mut subject = Subject::default();
-        for part in dn.split(',') {
-            let (key, value) = part.split_once('=').ok_or_else(|| {
-                invalid("subject_dn", "expected KEY=value pairs separated by commas")
-            })?;
-            let value = value.trim().to_owned();
-            let slot = match key.trim().to_ascii_uppercase().as_str() {
-                "CN" => {
-                    subject.common_name = value;
-                    continue;
-                }
-                "O" => &mut subject.organization,
-                "OU" => &mut subject.organizational_unit,
-                "C" => &mut subject.country,
-                "ST" => &mut subject.state,
-                "L" => &mut subject.locality,
-                other => {
-                    return Err(invalid(
-                        "subject_dn",
-                        format!("unsupported attribute `{other}`"),
-                    ));
-                }
-            };
-            *slot = Some(value);
-        }
-        subject.validate()?;
-        Ok(subject)
-    }
-
-    /// Checks lengths and required fields.
-    pub fn validate(&self) -> Result<(), PkiError> {
-        let cn = self.common_name.trim();
-        if cn.is_empty() || cn.chars().count() > 64 {
-            return Err(invalid("common_name", "must be 1 to 64 characters"));
-        }
-        if let Some(c) = &self.country
-            && (c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
-        {
-            return Err(invalid("country", "must be a two-letter code"));
-        }
-        for value in [
-            &self.organization,
-            &self.organizational_unit,
-            &self.state,
-            &self.locality,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if value.trim().is_empty() || value.chars().count() > 128 {
-                return Err(invalid(
-                    "subject_dn",
-                    "attributes must be 1 to 128 characters",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The subject as a string, e.g. `CN=Acme Root,O=Acme,C=US`.
-    pub fn to_dn_string(&self) -> String {
-        let mut parts = vec![format!("CN={}", self.common_name.trim())];
-        let optional = [
-            ("O", &self.organization),
-            ("OU", &self.organizational_unit),
-            ("L", &self.locality),
-            ("ST", &self.state),
-            ("C", &self.country),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                parts.push(format!("{key}={}", value.trim()));
-            }
-        }
-        parts.join(",")
-    }
-
-    fn distinguished_name(&self) -> DistinguishedName {
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, self.common_name.trim());
-        let optional = [
-            (DnType::OrganizationName, &self.organization),
-            (DnType::OrganizationalUnitName, &self.organizational_unit),
-            (DnType::LocalityName, &self.locality),
-            (DnType::StateOrProvinceName, &self.state),
-            (DnType::CountryName, &self.country),
-        ];
-        for (kind, value) in optional {
-            if let Some(value) = value {
-                dn.push(kind, value.trim());
-            }
-        }
-        dn
     }
 }
 
@@ -423,38 +308,17 @@ pub fn issue_leaf(ca: &IssuerMaterial<'_>, request: &LeafRequest) -> Result<Issu
 fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, PkiError> {
     let mut sans = Vec::with_capacity(request.dns_names.len() + request.ip_addresses.len());
     for name in &request.dns_names {
-        let valid = !name.is_empty()
-            && name.len() <= 253
-            && name.split('.').enumerate().all(|(i, label)| {
-                let label = if i == 0 {
-                    label
-                        .strip_prefix("*")
-                        .map_or(label, |l| if l.is_empty() { "a" } else { l })
-                } else {
-                    label
-                };
-                !label.is_empty()
-                    && label.len() <= 63
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            });
-        if !valid {
-            return Err(invalid(
-                "dns_names",
-                format!("`{name}` is not a valid DNS name"),
-            ));
-        }
+        let name = super::san::dns_name(name)?;
         let ia5 = name
             .as_str()
             .try_into()
-            .map_err(|_| invalid("dns_names", format!("`{name}` is not ASCII")))?;
+            .map_err(|_| invalid(super::san::DNS_FIELD, format!("`{name}` is not ASCII")))?;
         sans.push(SanType::DnsName(ia5));
     }
     sans.extend(request.ip_addresses.iter().copied().map(SanType::IpAddress));
     if matches!(request.kind, LeafKind::Server | LeafKind::ServerClient) && sans.is_empty() {
         return Err(invalid(
-            "dns_names",
+            super::san::DNS_FIELD,
             "a server certificate needs at least one DNS name or IP address",
         ));
     }

@@ -48,5 +48,8 @@ mod matrix;
 mod multiprocess;
 mod pki_flows;
 mod pki_matrix;
+mod pki_move_audit;
+mod pki_races;
 mod readme;
+mod sans;
 mod stateful;

@@ -7,7 +7,8 @@
 //!
 //! * [`organizations`], [`users`], [`tokens`], [`audit`], [`connect`]: every store method,
 //!   its results and its typed errors.
-//! * [`pki`]: the resource tables (CAs, certificates) and their typed errors.
+//! * [`pki`]: the resource tables (CAs, certificates) and their typed errors; [`pki_writes`]:
+//!   each write re-checks the row it was decided on, and a CA move is audited per organization.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
@@ -56,6 +57,7 @@ mod model;
 mod organizations;
 mod password;
 mod pki;
+mod pki_writes;
 mod scopes;
 mod support;
 mod tokens;

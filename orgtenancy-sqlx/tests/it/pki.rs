@@ -1,19 +1,46 @@
 //! The resource tables (`PkiStore`): typed errors from the schema's RESTRICT references,
 //! revocation, scoped lists over organization and creator, and cascading adoption, with the
-//! audit entry of every change.
+//! audit entry of every change (the re-check of a decided-on row: `pki_writes`).
 
 use chrono::Utc;
-use orgtenancy_core::{OrgId, Scope, UserId};
+use orgtenancy_core::{OrgId, Resource, Scope, UserId};
 use orgtenancy_sqlx::{
-    Conflict, Entity, NewCertificate, NewCertificateAuthority, Page, PkiStore, SqlStore, Store,
-    StoreError,
+    AuditFilter, Certificate, CertificateAuthority, Conflict, Entity, NewCertificate,
+    NewCertificateAuthority, Page, PkiStore, SqlStore, Store, StoreError,
 };
 
 use crate::support::{org, root};
 
 on_both_backends!(restrict_and_typed_errors, scoped_lists_and_cascade);
 
-fn new_ca(
+/// The engine's facts about a CA, as a caller decides on them.
+pub(crate) fn ca_facts(ca: &CertificateAuthority) -> Resource {
+    Resource::new(ca.organization_id, ca.created_by_user_id)
+}
+
+/// The engine's facts about a certificate.
+pub(crate) fn cert_facts(cert: &Certificate) -> Resource {
+    Resource::new(cert.organization_id, cert.created_by_user_id)
+}
+
+pub(crate) const PAGE: Page = Page {
+    skip: 0,
+    limit: 1000,
+};
+
+/// Every audit entry, as (action, organization).
+pub(crate) async fn audit_log(store: &SqlStore) -> Vec<(String, Option<OrgId>)> {
+    let entries = store
+        .list_audit(Scope::All, AuditFilter::default(), PAGE)
+        .await
+        .expect("audit log");
+    entries
+        .into_iter()
+        .map(|entry| (entry.action, entry.organization_id))
+        .collect()
+}
+
+pub(crate) fn new_ca(
     name: &str,
     parent: Option<i64>,
     organization: Option<OrgId>,
@@ -39,7 +66,7 @@ fn new_ca(
     }
 }
 
-fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> NewCertificate {
+pub(crate) fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> NewCertificate {
     NewCertificate {
         ca_id: ca,
         common_name: "host".to_owned(),
@@ -64,21 +91,21 @@ async fn restrict_and_typed_errors(store: &SqlStore) {
     let actor = root();
     let acme = org(store, "acme").await;
     let ca = store
-        .create_ca(&actor, new_ca("root", None, Some(acme.id), None))
+        .create_ca(&actor, new_ca("root", None, Some(acme.id), None), None)
         .await
         .expect("create CA");
     // Serial numbers are unique per issuer.
     let duplicate = store
-        .create_ca(&actor, new_ca("root", None, Some(acme.id), None))
+        .create_ca(&actor, new_ca("root", None, Some(acme.id), None), None)
         .await;
     assert_eq!(duplicate, Err(StoreError::Conflict(Conflict::Other)));
     let cert = store
-        .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)))
+        .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)), ca_facts(&ca))
         .await
         .expect("create certificate");
     assert_eq!(
         store
-            .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)))
+            .create_certificate(&actor, new_cert(ca.id, "01", Some(acme.id)), ca_facts(&ca))
             .await,
         Err(StoreError::Conflict(Conflict::Other))
     );
@@ -88,20 +115,24 @@ async fn restrict_and_typed_errors(store: &SqlStore) {
         Err(StoreError::Conflict(Conflict::OrganizationNotEmpty))
     );
     assert_eq!(
-        store.delete_ca(&actor, ca.id).await,
+        store.delete_ca(&actor, ca.id, ca_facts(&ca)).await,
         Err(StoreError::Conflict(Conflict::HasDependents))
     );
     let revoked = store
-        .revoke_certificate(&actor, cert.id, Some("gone".to_owned()))
+        .revoke_certificate(&actor, cert.id, cert_facts(&cert), Some("gone".to_owned()))
         .await
         .expect("revoke");
     assert_eq!(revoked.revocation_reason.as_deref(), Some("gone"));
     assert_eq!(
-        store.revoke_certificate(&actor, cert.id, None).await,
+        store
+            .revoke_certificate(&actor, cert.id, cert_facts(&cert), None)
+            .await,
         Err(StoreError::Conflict(Conflict::AlreadyRevoked))
     );
     assert_eq!(
-        store.revoke_certificate(&actor, 987_654, None).await,
+        store
+            .revoke_certificate(&actor, 987_654, Resource::default(), None)
+            .await,
         Err(StoreError::NotFound(Entity::Certificate))
     );
     assert_eq!(
@@ -115,13 +146,19 @@ async fn restrict_and_typed_errors(store: &SqlStore) {
             .map(|_| ()),
         Err(StoreError::Conflict(Conflict::MissingOrganization))
     );
-    let (_, key) = store.export_ca_key(&actor, ca.id).await.expect("export");
+    let (_, key) = store
+        .export_ca_key(&actor, ca.id, ca_facts(&ca))
+        .await
+        .expect("export");
     assert_eq!(key, vec![1, 2, 3]);
     let spare = store
-        .create_ca(&actor, new_ca("spare", None, Some(acme.id), None))
+        .create_ca(&actor, new_ca("spare", None, Some(acme.id), None), None)
         .await
         .expect("create CA");
-    store.delete_ca(&actor, spare.id).await.expect("delete CA");
+    store
+        .delete_ca(&actor, spare.id, ca_facts(&spare))
+        .await
+        .expect("delete CA");
 }
 
 async fn scoped_lists_and_cascade(store: &SqlStore) {
@@ -129,23 +166,27 @@ async fn scoped_lists_and_cascade(store: &SqlStore) {
     let acme = org(store, "acme").await;
     let globex = org(store, "globex").await;
     let r = store
-        .create_ca(&actor, new_ca("r", None, None, Some(UserId(7))))
+        .create_ca(&actor, new_ca("r", None, None, Some(UserId(7))), None)
         .await
         .expect("r");
     let i = store
-        .create_ca(&actor, new_ca("i", Some(r.id), None, None))
+        .create_ca(
+            &actor,
+            new_ca("i", Some(r.id), None, None),
+            Some(ca_facts(&r)),
+        )
         .await
         .expect("i");
     let other = store
-        .create_ca(&actor, new_ca("other", None, Some(globex.id), None))
+        .create_ca(&actor, new_ca("other", None, Some(globex.id), None), None)
         .await
         .expect("other");
     let cert_r = store
-        .create_certificate(&actor, new_cert(r.id, "r1", None))
+        .create_certificate(&actor, new_cert(r.id, "r1", None), ca_facts(&r))
         .await
         .expect("cert r");
     let cert_i = store
-        .create_certificate(&actor, new_cert(i.id, "i1", None))
+        .create_certificate(&actor, new_cert(i.id, "i1", None), ca_facts(&i))
         .await
         .expect("cert i");
     let page = Page {

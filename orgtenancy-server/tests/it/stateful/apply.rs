@@ -105,8 +105,10 @@ impl Run {
                 self.audited("ca_delete", by, ca);
             }
             Op::AdoptCa { ca, org, cascade } => {
-                self.model.adopt(ca, org, cascade);
-                self.audited("ca_assign_org", by, ca);
+                // One entry per organization the move touches (issue 11 item 4).
+                for _ in self.model.adopt(ca, org, cascade) {
+                    self.audited("ca_assign_org", by, ca);
+                }
                 self.check_ca(body);
             }
             Op::ExportCaKey(ca) => {

@@ -382,8 +382,11 @@ impl Model {
         Ok(())
     }
 
-    /// Moves `ca` (and with `cascade` its descendants and their certificates) into `org`.
-    pub fn adopt(&mut self, ca: i64, org: i64, cascade: bool) {
+    /// Moves `ca` (and with `cascade` its descendants and their certificates) into `org`;
+    /// returns the organizations the move is audited for: `org` and every other one a moved
+    /// row belonged to.
+    pub fn adopt(&mut self, ca: i64, org: i64, cascade: bool) -> BTreeSet<i64> {
+        let mut audited = BTreeSet::from([org]);
         let mut moved = vec![ca];
         if cascade {
             let mut index = 0;
@@ -400,14 +403,17 @@ impl Model {
                 .values_mut()
                 .filter(|cert| moved.contains(&cert.ca))
             {
+                audited.extend(cert.org);
                 cert.org = Some(org);
             }
         }
         for id in moved {
             if let Some(ca) = self.cas.get_mut(&id) {
+                audited.extend(ca.org);
                 ca.org = Some(org);
             }
         }
+        audited
     }
 
     /// The organizations `actor` lists.

@@ -1,18 +1,17 @@
 //! What the CA and certificate operations share: their JSON shapes (FastPKI's field names),
-//! the engine's facts about a row, loading a row under a decision, and running the CPU-heavy
-//! X.509 work off the async runtime.
+//! here; the engine's facts about a row, loading a row under a decision, the read-decide-write
+//! loop and running the CPU-heavy X.509 work off the async runtime, in [`decide`].
+
+mod decide;
 
 use chrono::{DateTime, Utc};
-use orgtenancy_core::{Action, Resource};
-use orgtenancy_sqlx::{Certificate, CertificateAuthority, Entity, StoreError};
+use orgtenancy_sqlx::{Certificate, CertificateAuthority};
 use poem_openapi::{Enum, Object};
 
-use crate::{
-    context::{Caller, Context},
-    error::{self, ApiError},
-    pki::x509::PkiError,
-    text::Text,
+pub(crate) use self::decide::{
+    MISSING, blocking, ca_key_context, ca_resource, cert_key_context, cert_resource, decided,
 };
+use crate::text::Text;
 
 /// A certificate authority. Never carries the private key, except in the answer of
 /// `GET /cas/{id}/private-key`.
@@ -343,106 +342,4 @@ impl From<Certificate> for CertOut {
             private_key: None,
         }
     }
-}
-
-/// The engine's facts about a CA row.
-pub(crate) fn ca_resource(ca: &CertificateAuthority) -> Resource {
-    Resource::new(ca.organization_id, ca.created_by_user_id)
-}
-
-/// The engine's facts about a certificate row.
-pub(crate) fn cert_resource(cert: &Certificate) -> Resource {
-    Resource::new(cert.organization_id, cert.created_by_user_id)
-}
-
-/// The facts used for an id that does not exist: an organization-less resource nobody
-/// created. Only a superuser may act on it (rule 1; rule 3 denies everyone else), so a
-/// superuser gets 404 and anyone else the engine's 403 — ids reveal nothing, as for users
-/// and organizations.
-pub(crate) const MISSING: Resource = Resource::new(None, None);
-
-/// The context for sealing a CA's key: binds the ciphertext to the issuer and serial.
-pub(crate) fn ca_key_context(parent: Option<i64>, serial: &str) -> String {
-    format!("ca:{}:{serial}", parent.unwrap_or(0))
-}
-
-/// The context for sealing a certificate's key.
-pub(crate) fn cert_key_context(ca: i64, serial: &str) -> String {
-    format!("cert:{ca}:{serial}")
-}
-
-impl Context {
-    /// Loads CA `id` and asks the engine about `action` on it; a missing id is 404 for a
-    /// superuser and 403 for anyone else.
-    pub(crate) async fn ca_for(
-        &self,
-        caller: &Caller,
-        id: i64,
-        action: Action,
-    ) -> Result<CertificateAuthority, ApiError> {
-        match self.store.get_ca(id).await {
-            Ok(ca) => {
-                self.allow_resource(caller, action, &ca_resource(&ca))?;
-                Ok(ca)
-            }
-            Err(StoreError::NotFound(_)) => {
-                self.allow_resource(caller, action, &MISSING)?;
-                Err(error::not_found(Entity::CertificateAuthority))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// Loads certificate `id` and asks the engine about `action` on it (missing: as
-    /// [`Context::ca_for`]).
-    pub(crate) async fn certificate_for(
-        &self,
-        caller: &Caller,
-        id: i64,
-        action: Action,
-    ) -> Result<Certificate, ApiError> {
-        match self.store.get_certificate(id).await {
-            Ok(cert) => {
-                self.allow_resource(caller, action, &cert_resource(&cert))?;
-                Ok(cert)
-            }
-            Err(StoreError::NotFound(_)) => {
-                self.allow_resource(caller, action, &MISSING)?;
-                Err(error::not_found(Entity::Certificate))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// The engine's decision on `action` over `resource`, as `Ok` or the 403 for its deny.
-    pub(crate) fn allow_resource(
-        &self,
-        caller: &Caller,
-        action: Action,
-        resource: &Resource,
-    ) -> Result<(), ApiError> {
-        ApiError::unless_allowed(self.policy.authorize(&caller.principal(), action, resource))
-    }
-}
-
-/// An X.509 failure as HTTP: a bad field 422, an issuer that cannot issue this 409, unreadable
-/// stored material 500.
-impl From<PkiError> for ApiError {
-    fn from(error: PkiError) -> ApiError {
-        match error {
-            PkiError::Invalid { .. } => ApiError::unprocessable(error.to_string()),
-            PkiError::IssuerRefuses(message) => ApiError::conflict(message),
-            PkiError::Corrupt => ApiError::internal(&error),
-        }
-    }
-}
-
-/// Runs CPU-heavy X.509 work (key generation, signing) on the blocking pool.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, PkiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| ApiError::internal(&error))?
-        .map_err(ApiError::from)
 }

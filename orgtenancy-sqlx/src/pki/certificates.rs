@@ -1,0 +1,163 @@
+//! The writes of certificates: issue, revoke, export the key.
+
+use orgtenancy_core::Resource;
+
+use super::{
+    Certificate, CertificateStatus, NewCertificate,
+    rows::{CERT_COLUMNS, CertRow, KeyTable, joined, lock_ca, lock_cert, sealed_key},
+};
+use crate::{
+    Actor, Conflict, SqlStore, StoreError, StoreResult,
+    db::Sql,
+    error::{db, from_sqlx},
+    sql_store::{Audit, audit, conflict, now},
+};
+
+const RESOURCE_TYPE: &str = "certificate";
+
+fn cert_audit<'a>(
+    action: &'static str,
+    actor: &'a Actor,
+    cert: &Certificate,
+    detail: Option<String>,
+) -> Audit<'a> {
+    Audit {
+        action,
+        actor,
+        organization_id: cert.organization_id,
+        resource_type: RESOURCE_TYPE,
+        resource_id: cert.id.to_string(),
+        detail,
+    }
+}
+
+pub(super) async fn create(
+    store: &SqlStore,
+    actor: &Actor,
+    new: NewCertificate,
+    issuer_expected: Resource,
+) -> StoreResult<Certificate> {
+    let dns = joined(&new.san_dns_names, "san_dns_names")?;
+    let ips = joined(&new.san_ip_addresses, "san_ip_addresses")?;
+    let at = now();
+    let mut tx = store.write().await?;
+    // The issuer's row decided who may issue: it must not have moved meanwhile (and stays
+    // put until the commit).
+    lock_ca(&mut tx, new.ca_id, issuer_expected).await?;
+    let mut sql = Sql::new(
+        "INSERT INTO certificates (ca_id, common_name, subject_dn, certificate_type, status, \
+         serial_number, key_type, key_size, valid_days, not_before, not_after, \
+         san_dns_names, san_ip_addresses, certificate_pem, encrypted_private_key, \
+         organization_id, created_by_user_id, created_at, updated_at) VALUES (",
+    );
+    sql.bind(new.ca_id)
+        .push(", ")
+        .bind(new.common_name)
+        .push(", ");
+    sql.bind(new.subject_dn)
+        .push(", ")
+        .bind(new.certificate_type)
+        .push(", ");
+    sql.bind(CertificateStatus::Valid.as_str()).push(", ");
+    sql.bind(new.serial_number)
+        .push(", ")
+        .bind(new.key_type)
+        .push(", ");
+    sql.bind(new.key_size)
+        .push(", ")
+        .bind(new.valid_days)
+        .push(", ");
+    sql.bind(new.not_before)
+        .push(", ")
+        .bind(new.not_after)
+        .push(", ");
+    sql.bind(dns).push(", ").bind(ips).push(", ");
+    sql.bind(new.certificate_pem)
+        .push(", ")
+        .bind(new.encrypted_private_key)
+        .push(", ");
+    sql.bind(new.organization_id.map(|id| id.0)).push(", ");
+    sql.bind(new.created_by_user_id.map(|id| id.0)).push(", ");
+    sql.bind(at)
+        .push(", ")
+        .bind(at)
+        .push(") RETURNING ")
+        .push(CERT_COLUMNS);
+    let cert = tx
+        .conn()
+        .fetch_one::<CertRow>(sql)
+        .await
+        .map_err(|error| from_sqlx(error, conflict(Conflict::Other)))?
+        .into_certificate()?;
+    let detail = Some(format!("{} (CA {})", cert.common_name, cert.ca_id));
+    audit(
+        &mut tx.conn(),
+        cert_audit("cert_create", actor, &cert, detail),
+    )
+    .await?;
+    tx.commit().await.map_err(db)?;
+    Ok(cert)
+}
+
+pub(super) async fn revoke(
+    store: &SqlStore,
+    actor: &Actor,
+    id: i64,
+    expected: Resource,
+    reason: Option<String>,
+) -> StoreResult<Certificate> {
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1024) {
+        return Err(StoreError::Invalid {
+            field: "reason",
+            message: "at most 1024 characters".to_owned(),
+        });
+    }
+    let at = now();
+    let mut tx = store.write().await?;
+    let before = lock_cert(&mut tx, id, expected).await?;
+    if before.status == CertificateStatus::Revoked {
+        return Err(conflict(Conflict::AlreadyRevoked));
+    }
+    let mut sql = Sql::new("UPDATE certificates SET status = ");
+    sql.bind(CertificateStatus::Revoked.as_str())
+        .push(", revoked_at = ")
+        .bind(at)
+        .push(", revocation_reason = ")
+        .bind(reason)
+        .push(", updated_at = ")
+        .bind(at)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" RETURNING ")
+        .push(CERT_COLUMNS);
+    let cert = tx
+        .conn()
+        .fetch_one::<CertRow>(sql)
+        .await
+        .map_err(db)?
+        .into_certificate()?;
+    let detail = cert.revocation_reason.clone();
+    audit(
+        &mut tx.conn(),
+        cert_audit("cert_revoke", actor, &cert, detail),
+    )
+    .await?;
+    tx.commit().await.map_err(db)?;
+    Ok(cert)
+}
+
+pub(super) async fn export_key(
+    store: &SqlStore,
+    actor: &Actor,
+    id: i64,
+    expected: Resource,
+) -> StoreResult<(Certificate, Vec<u8>)> {
+    let mut tx = store.write().await?;
+    let cert = lock_cert(&mut tx, id, expected).await?;
+    let key = sealed_key(&mut tx, KeyTable::Certificates, id).await?;
+    let detail = Some(cert.common_name.clone());
+    let entry = cert_audit("cert_export_private_key", actor, &cert, detail);
+    audit(&mut tx.conn(), entry).await?;
+    tx.commit().await.map_err(db)?;
+    Ok((cert, key))
+}
