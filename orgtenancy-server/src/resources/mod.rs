@@ -142,10 +142,14 @@ pub struct CaCreate {
     pub name: Text,
     /// The subject, `KEY=value` pairs of `CN`, `O`, `OU`, `L`, `ST`, `C`, e.g.
     /// `CN=Acme Root,O=Acme,C=US`. Or give `common_name` (and the other parts) instead.
+    #[oai(validator(max_length = 1024))]
     pub subject_dn: Option<Text>,
-    /// The subject's common name, when `subject_dn` is not given.
+    /// The subject's common name, when `subject_dn` is not given (at most 128 characters).
+    #[oai(validator(max_length = 128))]
     pub common_name: Option<Text>,
-    /// The subject's organization (O), when `subject_dn` is not given.
+    /// The subject's organization (O), when `subject_dn` is not given (at most 128
+    /// characters).
+    #[oai(validator(max_length = 128))]
     pub organization: Option<Text>,
     /// The subject's country (C), when `subject_dn` is not given.
     pub country: Option<Text>,
@@ -224,7 +228,8 @@ pub struct CertCreate {
     /// The subject's common name.
     #[oai(validator(min_length = 1, max_length = 64))]
     pub common_name: Text,
-    /// The full subject (`CN` defaults to `common_name`).
+    /// The full subject (`CN` defaults to `common_name`; at most 1024 characters).
+    #[oai(validator(max_length = 1024))]
     pub subject_dn: Option<Text>,
     /// `server`, `client` or `dual_purpose`.
     pub certificate_type: CertificateTypeName,
