@@ -50,6 +50,7 @@ impl From<Organization> for OrganizationOut {
 
 /// The fields of a new organization.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct OrganizationCreate {
     /// Unique, non-empty after trimming, at most 255 characters.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -61,6 +62,7 @@ pub struct OrganizationCreate {
 
 /// A change to an organization: absent fields stay as they are; a `null` description clears it.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct OrganizationUpdate {
     /// A new unique name (non-empty after trimming, at most 255 characters).
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -161,6 +163,7 @@ fn default_role() -> RoleName {
 
 /// The fields of a new user.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct UserCreate {
     /// Unique; 1 to 255 characters, no surrounding whitespace.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -208,6 +211,7 @@ impl UserCreate {
 /// A change to a user: absent fields stay as they are. `organization_id: null` means
 /// "no organization".
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct UserUpdate {
     /// A new unique email address.
     pub email: Option<Email>,
@@ -335,6 +339,7 @@ impl crate::payload::FormFields for TokenForm {
 
 /// A refresh request.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last token response.
     #[oai(validator(min_length = 1, max_length = 1024))]
@@ -343,6 +348,7 @@ pub struct RefreshRequest {
 
 /// A logout request.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// A refresh token to revoke along with the access token.
     #[oai(validator(max_length = 1024))]
