@@ -124,6 +124,7 @@ mod scope;
 mod sql_store;
 mod store;
 mod throttle;
+mod user_writes;
 mod validate;
 
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};

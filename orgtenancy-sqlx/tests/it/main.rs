@@ -12,6 +12,8 @@
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
 //! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
+//! * [`superusers`]: the last active superuser, deactivation, no-op patches, audited
+//!   logout, re-checked facts (issue 11).
 //! * [`model`]: random operation sequences checked against an in-memory model.
 //! * [`password`]: argon2id hashing.
 #![expect(
@@ -56,6 +58,7 @@ mod organizations;
 mod password;
 mod pki;
 mod scopes;
+mod superusers;
 mod support;
 mod tokens;
 mod users;
