@@ -500,7 +500,7 @@ fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct, others: boo
             if actor.role == R::Super {
                 // "a superuser cannot demote itself" (nor deactivate itself).
                 let demotes = role_changes || active_changes;
-                return !(is_self(u) && demotes) && !(last_superuser(u) && demotes);
+                return !(demotes && (is_self(u) || last_superuser(u)));
             }
             (administers(u) && !superuser_fields)
                 || (is_self(u) && !superuser_fields && !flags_change)
