@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use orgtenancy_core::{
-    CapabilitySet, Census, Decision, MissingUserAct, OrgId, Principal, Reason, Role, UserAct,
-    UserChange, UserId,
+    CapabilitySet, Census, Decision, MissingUserAct, OrgId, Policy, Principal, Reason, Role,
+    UserAct, UserChange, UserId,
 };
 use orgtenancy_sqlx::{Conflict, NewUser, StoreError, UserPatch};
 use poem_openapi::{
@@ -65,7 +65,8 @@ impl UsersApi {
     /// The very first user may be created by anyone, with any role (bootstrap). Afterwards
     /// admins and superusers are created by a superuser; a plain user by a superuser, by an
     /// admin (into its own organization or none), or anonymously when open registration is
-    /// on. Setting capability flags needs the right to change them on the new user.
+    /// on. Setting capability flags, or `is_active: false`, needs the right to change them on
+    /// the new user (so an inactive user is created by a superuser; the first user is active).
     #[oai(path = "/users", method = "post", operation_id = "create_user")]
     async fn create(
         &self,
@@ -93,19 +94,15 @@ impl UsersApi {
                 "invalid is_active: the first user must be active",
             ));
         }
-        // Granting flags or creating an inactive account is a change of the new user: ask
-        // the engine about it as about any change.
-        if !first_user && (capabilities != CapabilitySet::EMPTY || !body.is_active) {
-            let change = UserChange {
-                capabilities: Some(capabilities),
-                active: Some(body.is_active),
-                ..UserChange::default()
-            };
-            let grant = UserAct::Update {
-                user: Principal::new(UserId(0), role, organization),
-                change,
-            };
-            ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), grant))?;
+        if !first_user {
+            let new_user = Principal::new(UserId(0), role, organization);
+            allow_setup(
+                &policy,
+                principal.as_ref(),
+                new_user,
+                capabilities,
+                body.is_active,
+            )?;
         }
         if let Some(organization) = organization {
             self.ctx.require_organization(organization).await?;
@@ -313,6 +310,30 @@ impl UsersApi {
             other_active_superuser,
         })
     }
+}
+
+/// Granting flags or creating an inactive account is a change of the new user: the engine
+/// is asked about it as about any change (nothing to ask when neither is requested).
+fn allow_setup(
+    policy: &Policy,
+    actor: Option<&Principal>,
+    new_user: Principal,
+    capabilities: CapabilitySet,
+    active: bool,
+) -> Result<(), ApiError> {
+    if capabilities == CapabilitySet::EMPTY && active {
+        return Ok(());
+    }
+    let change = UserChange {
+        capabilities: Some(capabilities),
+        active: Some(active),
+        ..UserChange::default()
+    };
+    let grant = UserAct::Update {
+        user: new_user,
+        change,
+    };
+    ApiError::unless_allowed(policy.authorize_user(actor, grant))
 }
 
 /// The change a PATCH body asks for, as the engine sees it against `target`.

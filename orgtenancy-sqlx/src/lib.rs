@@ -124,6 +124,7 @@ mod scope;
 mod sql_store;
 mod store;
 mod throttle;
+mod tokens_sql;
 mod user_writes;
 mod validate;
 
