@@ -166,7 +166,10 @@ impl ApiError {
             Reason::NoOrganization
             | Reason::OtherOrganization
             | Reason::NotMember
-            | Reason::TargetInOtherOrganization => ApiError::forbidden(OUTSIDE_ORGANIZATION),
+            | Reason::TargetInOtherOrganization
+            // Nor which ids are superusers or missing (issue 11, item 5).
+            | Reason::TargetIsSuperuser
+            | Reason::TargetMissing => ApiError::forbidden(OUTSIDE_ORGANIZATION),
             reason => ApiError::forbidden(reason.describe()),
         }
     }

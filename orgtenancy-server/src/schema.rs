@@ -161,6 +161,10 @@ fn default_role() -> RoleName {
     RoleName::User
 }
 
+fn default_active() -> bool {
+    true
+}
+
 /// The fields of a new user.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
@@ -178,6 +182,10 @@ pub struct UserCreate {
     pub role: RoleName,
     /// The organization to put the user in, if any.
     pub organization_id: Option<i64>,
+    /// Whether the account may sign in and act (default true). Creating an inactive user
+    /// needs the right to deactivate it (a superuser); the first user is always active.
+    #[oai(default = "default_active")]
+    pub is_active: bool,
     /// May create certificate authorities (default false).
     #[oai(default)]
     pub can_create_ca: bool,
