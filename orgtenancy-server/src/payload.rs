@@ -222,6 +222,10 @@ fn plain(message: &str) -> String {
             None => break,
         }
     }
+    let rest = rest
+        .split(" (occurred while parsing")
+        .next()
+        .unwrap_or(rest);
     rest.trim_end_matches('.').to_owned()
 }
 

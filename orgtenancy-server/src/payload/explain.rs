@@ -7,7 +7,10 @@
 //! `subject.id`, `san_dns_names[1]`): a missing or `null` required field, a value of the wrong
 //! type or outside the schema's enumeration, length or range, or an unknown field.
 
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::{
+    registry::{MetaSchema, MetaSchemaRef, Registry},
+    types::{Email, ParseFromJSON},
+};
 use serde_json::{Map, Value};
 
 /// The first problem of `value` against `schema`, or `None` when the schema finds none (the
@@ -29,9 +32,12 @@ fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a 
 
 fn walk(value: &Value, schema: &MetaSchemaRef, registry: &Registry, path: &str) -> Option<String> {
     let schema = resolve(schema, registry)?;
-    if let [only] = schema.all_of.as_slice() {
-        // How poem-openapi attaches a description to a referenced type.
-        return walk(value, only, registry, path);
+    if !schema.all_of.is_empty() {
+        // How poem-openapi attaches a description or default to a referenced type.
+        return schema
+            .all_of
+            .iter()
+            .find_map(|part| walk(value, part, registry, path));
     }
     let shown = if path.is_empty() { "body" } else { path };
     match (schema.ty, value) {
@@ -104,6 +110,9 @@ fn string(text: &str, schema: &MetaSchema, shown: &str) -> Option<String> {
             "invalid {shown}: expected one of {}, got `{got}`",
             names.join(", ")
         ));
+    }
+    if schema.format == Some("email") && Email::parse_from_json(Some(text.into())).is_err() {
+        return Some(format!("invalid {shown}: not a valid email address"));
     }
     let chars = text.chars().count();
     if let Some(min) = schema.min_length.filter(|min| chars < *min) {
