@@ -7,6 +7,8 @@
 
 use poem_openapi::error::{ParseParamError, ParsePathError};
 
+use crate::payload::plain;
+
 /// One segment of a path template.
 #[derive(Debug)]
 enum Part {
@@ -40,17 +42,17 @@ impl PathParams {
     /// The 422 detail for a parameter error of a request to `path`, if `error` is one.
     pub(crate) fn describe(&self, path: &str, error: &poem::Error) -> Option<String> {
         if let Some(error) = error.downcast_ref::<ParseParamError>() {
-            return Some(format!("invalid {}: {}", error.name, reason(&error.reason)));
+            return Some(format!("invalid {}: {}", error.name, plain(&error.reason)));
         }
         let error = error.downcast_ref::<ParsePathError>()?;
         let index: usize = error.name.strip_prefix("param")?.parse().ok()?;
         let Some((name, value)) = self.param(path, index) else {
-            return Some(format!("invalid path parameter: {}", reason(&error.reason)));
+            return Some(format!("invalid path parameter: {}", plain(&error.reason)));
         };
         let value: String = value.chars().take(64).collect();
         Some(format!(
             "invalid {name}: `{value}` is not a valid id ({})",
-            reason(&error.reason)
+            plain(&error.reason)
         ))
     }
 
@@ -91,18 +93,6 @@ fn parts(template: &str) -> Vec<Part> {
         .collect()
 }
 
-/// poem's reason without its `failed to parse "Type":` prefixes and its validator notation.
-fn reason(text: &str) -> String {
-    let mut rest = text;
-    while let Some(tail) = rest.strip_prefix("failed to parse \"") {
-        match tail.split_once("\": ") {
-            Some((_, after)) => rest = after,
-            None => break,
-        }
-    }
-    rest.trim_end_matches('.').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,7 +113,7 @@ mod tests {
             assert_eq!(params.param(path, index), expected, "{path} {index}");
         }
         assert_eq!(
-            reason(r#"failed to parse "integer(int64)": invalid digit found in string"#),
+            plain(r#"failed to parse "integer(int64)": invalid digit found in string"#),
             "invalid digit found in string"
         );
     }

@@ -214,7 +214,9 @@ fn unfit<T: Type>(value: &serde_json::Value, message: String) -> String {
     explain::explain(value, &T::schema_ref(), &registry).unwrap_or_else(|| plain(&message))
 }
 
-fn plain(message: &str) -> String {
+/// A parse error's message without poem's `failed to parse "Type":` prefixes and
+/// `(occurred while parsing "Type")` suffixes.
+pub(crate) fn plain(message: &str) -> String {
     let mut rest = message;
     while let Some(tail) = rest.strip_prefix("failed to parse \"") {
         match tail.split_once("\": ") {
