@@ -111,6 +111,12 @@ fn fields() -> Vec<Field> {
         field(M::GET, "/api/v1/audit-logs/", Carrier::Query, "resource_type"),
         field(M::GET, "/api/v1/audit-logs/", Carrier::Query, "since"),
         field(M::GET, "/api/v1/audit-logs/", Carrier::Query, "until"),
+        json_field(M::POST, "/access/v1/evaluations", "evaluations/0/subject/id", json!({
+            "evaluations": [{"subject": {"type": "user", "id": "{user}"},
+                             "action": {"name": "read"}, "resource": {"type": "ca", "id": "{ca}"}}],
+        })),
+        // Last: accepted by mistake, it would sign the superuser out for the rest of the table.
+        json_field(M::POST, "/api/v1/auth/logout", "refresh_token", json!({})),
     ]
     .into_iter()
     .map(|mut f| {
