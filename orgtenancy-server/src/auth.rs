@@ -53,13 +53,14 @@ impl AuthApi {
         form: FormBody<TokenForm>,
     ) -> Result<TokenResponse, ApiError> {
         let form = form.0;
+        // Left out (or left empty in a form) it means `password`, the only grant there is.
         if form
             .grant_type
             .as_deref()
-            .is_some_and(|grant| grant != "password")
+            .is_some_and(|grant| !grant.is_empty() && grant != "password")
         {
             return Err(ApiError::bad_request(
-                "unsupported grant_type; use `password`",
+                "unsupported grant_type: only `password` is supported (or leave grant_type out)",
             ));
         }
         let throttle = &self.ctx.throttle;

@@ -14,6 +14,9 @@ use crate::{
     text::Text,
 };
 
+/// Examples of the request bodies, for the OpenAPI document (kept apart: they are long).
+mod examples;
+
 /// Longest organization name, in characters.
 pub(crate) const MAX_NAME_CHARS: usize = 255;
 /// Longest organization description, in characters.
@@ -50,7 +53,7 @@ impl From<Organization> for OrganizationOut {
 
 /// The fields of a new organization.
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct OrganizationCreate {
     /// Unique, non-empty after trimming, at most 255 characters.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -62,7 +65,7 @@ pub struct OrganizationCreate {
 
 /// A change to an organization: absent fields stay as they are; a `null` description clears it.
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct OrganizationUpdate {
     /// A new unique name (non-empty after trimming, at most 255 characters).
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -167,7 +170,7 @@ fn default_active() -> bool {
 
 /// The fields of a new user.
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct UserCreate {
     /// Unique; 1 to 255 characters, no surrounding whitespace.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -219,7 +222,7 @@ impl UserCreate {
 /// A change to a user: absent fields stay as they are. `organization_id: null` means
 /// "no organization".
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct UserUpdate {
     /// A new unique email address.
     pub email: Option<Email>,
@@ -318,12 +321,14 @@ pub struct TokenOut {
 
 /// The OAuth2 password-flow form.
 #[derive(Debug, Clone, Object, serde::Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct TokenForm {
     /// The username.
     pub username: String,
     /// The password.
     pub password: String,
-    /// `password` when given (OAuth2 clients send it).
+    /// `password` (the default; OAuth2 clients send it).
+    #[oai(default = "examples::grant_type")]
     pub grant_type: Option<String>,
     /// Ignored.
     pub scope: Option<String>,
@@ -347,7 +352,7 @@ impl crate::payload::FormFields for TokenForm {
 
 /// A refresh request.
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct RefreshRequest {
     /// The refresh token from the last token response.
     #[oai(validator(min_length = 1, max_length = 1024))]
@@ -356,7 +361,7 @@ pub struct RefreshRequest {
 
 /// A logout request.
 #[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
 pub struct LogoutRequest {
     /// A refresh token to revoke along with the access token.
     #[oai(validator(max_length = 1024))]

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use poem_openapi::{Enum, Object};
+use poem_openapi::{Enum, Object, types::Example};
 use serde_json::Value;
 
 use crate::text::Text;
@@ -16,7 +16,7 @@ pub type Attributes = HashMap<String, Value>;
 
 /// Who the question is about: `{"type": "user", "id": "<user id or username>"}`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenSubject")]
+#[oai(rename = "AuthzenSubject", skip_serializing_if_is_none)]
 pub struct SubjectIn {
     /// Always `user`.
     #[oai(rename = "type", validator(max_length = 64))]
@@ -30,7 +30,7 @@ pub struct SubjectIn {
 
 /// What the question is about: `{"type": "ca" | "certificate" | "organization", "id": "<id>"}`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenResource")]
+#[oai(rename = "AuthzenResource", skip_serializing_if_is_none)]
 pub struct ResourceIn {
     /// `ca`, `certificate` or `organization`.
     #[oai(rename = "type", validator(max_length = 64))]
@@ -44,7 +44,7 @@ pub struct ResourceIn {
 
 /// The act asked about, by name (see the README's table of action names).
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenAction")]
+#[oai(rename = "AuthzenAction", skip_serializing_if_is_none)]
 pub struct ActionIn {
     /// `read`, a capability name (`can_delete_ca`, …) or an organization act (`update`, …).
     #[oai(validator(max_length = 255))]
@@ -55,7 +55,11 @@ pub struct ActionIn {
 
 /// One access evaluation request (AuthZEN §6.1).
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenEvaluationRequest")]
+#[oai(
+    rename = "AuthzenEvaluationRequest",
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct EvaluationRequest {
     /// The user whose access is asked about.
     pub subject: SubjectIn,
@@ -69,7 +73,7 @@ pub struct EvaluationRequest {
 
 /// One entry of a batch; absent members take the request's top-level defaults.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenEvaluationItem")]
+#[oai(rename = "AuthzenEvaluationItem", skip_serializing_if_is_none)]
 pub struct EvaluationItem {
     /// Overrides the default subject.
     pub subject: Option<SubjectIn>,
@@ -96,7 +100,7 @@ pub enum Semantic {
 
 /// Options of a batch; unknown options are ignored.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenEvaluationsOptions")]
+#[oai(rename = "AuthzenEvaluationsOptions", skip_serializing_if_is_none)]
 pub struct EvaluationsOptions {
     /// `execute_all` (default), `deny_on_first_deny` or `permit_on_first_permit`.
     pub evaluations_semantic: Option<Semantic>,
@@ -105,7 +109,11 @@ pub struct EvaluationsOptions {
 /// A batch of access evaluations (AuthZEN §7.1). Without `evaluations` (or with an empty
 /// array) it is one evaluation of the top-level members.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenEvaluationsRequest")]
+#[oai(
+    rename = "AuthzenEvaluationsRequest",
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct EvaluationsRequest {
     /// The default subject.
     pub subject: Option<SubjectIn>,
@@ -190,4 +198,66 @@ pub struct Metadata {
     pub access_evaluation_endpoint: String,
     /// `POST` a batch of access evaluations here.
     pub access_evaluations_endpoint: String,
+}
+
+// The examples of the request bodies in the OpenAPI document (what the docs UI prefills):
+// the ids are placeholders for a user, CA and certificate that exist.
+
+fn subject_example() -> SubjectIn {
+    SubjectIn {
+        kind: Text("user".to_owned()),
+        id: Text("2".to_owned()),
+        properties: None,
+    }
+}
+
+fn resource_example(kind: &str) -> ResourceIn {
+    ResourceIn {
+        kind: Text(kind.to_owned()),
+        id: Text("1".to_owned()),
+        properties: None,
+    }
+}
+
+fn action_example(name: &str) -> ActionIn {
+    ActionIn {
+        name: Text(name.to_owned()),
+        properties: None,
+    }
+}
+
+impl Example for EvaluationRequest {
+    fn example() -> Self {
+        EvaluationRequest {
+            subject: subject_example(),
+            action: action_example("can_create_cert"),
+            resource: resource_example("ca"),
+            context: None,
+        }
+    }
+}
+
+impl Example for EvaluationsRequest {
+    fn example() -> Self {
+        let item = |action: &str, kind: &str| EvaluationItem {
+            subject: None,
+            action: Some(action_example(action)),
+            resource: Some(resource_example(kind)),
+            context: None,
+        };
+        EvaluationsRequest {
+            subject: Some(subject_example()),
+            action: None,
+            resource: None,
+            context: None,
+            evaluations: Some(vec![
+                item("read", "ca"),
+                item("can_revoke_cert", "certificate"),
+                item("update", "organization"),
+            ]),
+            options: Some(EvaluationsOptions {
+                evaluations_semantic: Some(Semantic::ExecuteAll),
+            }),
+        }
+    }
 }

@@ -135,7 +135,12 @@ fn default_true() -> bool {
 
 /// A new certificate authority: a root, or an intermediate when `parent_ca_id` is given.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateAuthorityCreate", deny_unknown_fields)]
+#[oai(
+    rename = "CertificateAuthorityCreate",
+    deny_unknown_fields,
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct CaCreate {
     /// A name for people (1–255 characters).
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -181,7 +186,7 @@ pub struct CaCreate {
 /// `PATCH /cas/{id}`: move a CA (and with `cascade` its descendants and their certificates)
 /// into an organization.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateAuthorityAssign", deny_unknown_fields)]
+#[oai(rename = "CertificateAuthorityAssign", deny_unknown_fields, example)]
 pub struct CaAssign {
     /// The organization to move into; it must exist.
     pub organization_id: i64,
@@ -225,7 +230,13 @@ pub enum StatusName {
 
 /// A new leaf certificate.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateCreate", deny_unknown_fields)]
+#[oai(
+    rename = "CertificateCreate",
+    deny_unknown_fields,
+    example,
+    skip_serializing_if_is_none,
+    skip_serializing_if_is_empty
+)]
 pub struct CertCreate {
     /// The issuing CA (or give `?ca_id=` in the query).
     pub ca_id: Option<i64>,
@@ -261,7 +272,7 @@ pub struct CertCreate {
 
 /// `POST /certificates/{id}/revoke`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateRevoke", deny_unknown_fields)]
+#[oai(rename = "CertificateRevoke", deny_unknown_fields, example)]
 pub struct RevokeRequest {
     /// Why (at most 1024 characters).
     #[oai(validator(max_length = 1024))]

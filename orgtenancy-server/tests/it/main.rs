@@ -48,6 +48,7 @@ mod hostile;
 mod malformed_http;
 mod matrix;
 mod multiprocess;
+mod openapi_examples;
 mod pki_flows;
 mod pki_matrix;
 mod pki_move_audit;
