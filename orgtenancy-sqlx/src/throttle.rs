@@ -14,11 +14,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
+use orgtenancy_core::OrgId;
+
 use crate::{
-    SqlStore, StoreError, StoreResult,
+    Actor, SqlStore, StoreError, StoreResult,
     db::{Backend, Sql},
     error::db,
-    sql_store::now,
+    sql_store::{Audit, audit, now},
 };
 
 /// The longest key counted, in characters (usernames are at most this long).
@@ -77,6 +79,18 @@ pub trait ThrottleStore: Send + Sync {
 
     /// Forgets every attempt counted against `key`.
     async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()>;
+
+    /// An operator's act: forgets the attempts counted against the username `key` (as the
+    /// caller normalizes it) and audits `login_lockout_clear` (resource type `username`,
+    /// resource id `key`, the number of attempts forgotten in the detail) in the same
+    /// transaction, attributed to `actor` and to `organization` (the user's, if it exists).
+    /// Returns how many attempts were forgotten (0 when none were counted; still audited).
+    async fn clear_login_lockout(
+        &self,
+        actor: &Actor,
+        key: &str,
+        organization: Option<OrgId>,
+    ) -> StoreResult<u32>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -189,6 +203,37 @@ impl ThrottleStore for SqlStore {
         let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
         sql.bind(kind.as_str()).push(" AND subject = ").bind(key);
         self.change_login_attempts(sql).await
+    }
+
+    async fn clear_login_lockout(
+        &self,
+        actor: &Actor,
+        key: &str,
+        organization: Option<OrgId>,
+    ) -> StoreResult<u32> {
+        check_key(key)?;
+        let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
+        sql.bind(ThrottleKind::Username.as_str())
+            .push(" AND subject = ")
+            .bind(key)
+            .push(" RETURNING attempts");
+        let mut tx = self.write().await?;
+        let row: Option<(i64,)> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+        let cleared = row.map_or(0, |(attempts,)| u32::try_from(attempts).unwrap_or(u32::MAX));
+        audit(
+            &mut tx.conn(),
+            Audit {
+                action: "login_lockout_clear",
+                actor,
+                organization_id: organization,
+                resource_type: "username",
+                resource_id: key.to_owned(),
+                detail: Some(format!("{cleared} counted login attempts forgotten")),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(cleared)
     }
 }
 
