@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use orgtenancy_core::UserAct;
-use orgtenancy_sqlx::StoreError;
+use orgtenancy_sqlx::{StoreError, User};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
@@ -44,8 +44,8 @@ impl LockoutsApi {
     /// Forgets the login attempts counted against `username` in the current window (the
     /// per-username limit, `--max-login-failures`), so the next login is checked at once
     /// instead of answering 429. The per-address count is left as it is. Audited as
-    /// `login_lockout_clear` (resource type `username`), in the user's organization when the
-    /// username exists. Superuser only (403 otherwise); also allowed for a username that has
+    /// `login_lockout_clear` (resource type `user`, the user's id and organization when the
+    /// username has an account; the username in the detail). Superuser only (403 otherwise); also allowed for a username that has
     /// no account or no count.
     #[oai(
         path = "/auth/lockouts/:username",
@@ -64,20 +64,31 @@ impl LockoutsApi {
             .policy
             .authorize_user(Some(&caller.principal()), UserAct::ClearLoginLockout);
         ApiError::unless_allowed(decision)?;
-        let organization = match self.ctx.store.get_user_by_username(&username.0).await {
-            Ok(user) => user.organization_id,
-            Err(StoreError::NotFound(_)) => None,
-            Err(other) => return Err(other.into()),
-        };
         let key = username_key(&username.0);
+        // The count is kept per lowercased username: the account is the one spelt as asked,
+        // else the lowercase one.
+        let user = match self.user_named(&username.0).await? {
+            Some(user) => Some(user),
+            None => self.user_named(&key).await?,
+        };
         let cleared = self
             .ctx
             .store
-            .clear_login_lockout(&caller.actor(), &key, organization)
+            .clear_login_lockout(&caller.actor(), &key, user.as_ref())
             .await?;
         Ok(ClearResponse::Ok(Json(LockoutCleared {
             username: key,
             cleared_attempts: cleared,
         })))
+    }
+}
+
+impl LockoutsApi {
+    async fn user_named(&self, username: &str) -> Result<Option<User>, ApiError> {
+        match self.ctx.store.get_user_by_username(username).await {
+            Ok(user) => Ok(Some(user)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
     }
 }

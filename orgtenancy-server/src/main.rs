@@ -260,7 +260,12 @@ async fn shutdown_signal() {
 async fn open_database(url: &str) -> Result<SqlStore, String> {
     SqlStore::open_within(url, operate::STARTUP_TIMEOUT)
         .await
-        .map_err(|error| format!("cannot open the database {}: {error}", operate::redact_url(url)))
+        .map_err(|error| {
+            format!(
+                "cannot open the database {}: {error}",
+                operate::redact_url(url)
+            )
+        })
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -268,9 +273,15 @@ async fn run(cli: Cli) -> Result<(), String> {
     let policy = config.policy;
     let store = open_database(&cli.database_url).await?;
     let on_database = |error: &dyn std::fmt::Display| {
-        format!("cannot start on the database {}: {error}", operate::redact_url(&cli.database_url))
+        format!(
+            "cannot start on the database {}: {error}",
+            operate::redact_url(&cli.database_url)
+        )
     };
-    let no_users = store.has_no_users().await.map_err(|error| on_database(&error))?;
+    let no_users = store
+        .has_no_users()
+        .await
+        .map_err(|error| on_database(&error))?;
     let api = app(Arc::new(store.clone()), config)
         .await
         .map_err(|error| on_database(&error))?;

@@ -151,8 +151,7 @@ impl SqlStore {
                 pool: Pool::Sqlite(pool),
             }
         } else if is_postgres(url) {
-            let options =
-                postgres_options(url)?.options([("default_transaction_read_only", "on")]);
+            let options = postgres_options(url)?.options([("default_transaction_read_only", "on")]);
             first_connection(options.connect(), timeout).await?;
             let pool: PgPool = PgPoolOptions::new()
                 .max_connections(1)

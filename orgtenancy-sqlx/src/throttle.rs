@@ -14,13 +14,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use orgtenancy_core::OrgId;
-
 use crate::{
-    Actor, SqlStore, StoreError, StoreResult,
+    Actor, NewAuditEntry, SqlStore, StoreError, StoreResult, User,
     db::{Backend, Sql},
     error::db,
-    sql_store::{Audit, audit, now},
+    sql_store::now,
 };
 
 /// The longest key counted, in characters (usernames are at most this long).
@@ -81,15 +79,15 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()>;
 
     /// An operator's act: forgets the attempts counted against the username `key` (as the
-    /// caller normalizes it) and audits `login_lockout_clear` (resource type `username`,
-    /// resource id `key`, the number of attempts forgotten in the detail) in the same
-    /// transaction, attributed to `actor` and to `organization` (the user's, if it exists).
-    /// Returns how many attempts were forgotten (0 when none were counted; still audited).
+    /// caller normalizes it) and audits `login_lockout_clear` in the same transaction,
+    /// attributed to `actor`: resource type `user`, the id and organization of `user` (the
+    /// account with that username, if there is one), and `key` with the number of attempts
+    /// forgotten in the detail. Returns that number (0 when none were counted; still audited).
     async fn clear_login_lockout(
         &self,
         actor: &Actor,
         key: &str,
-        organization: Option<OrgId>,
+        user: Option<&User>,
     ) -> StoreResult<u32>;
 }
 
@@ -209,7 +207,7 @@ impl ThrottleStore for SqlStore {
         &self,
         actor: &Actor,
         key: &str,
-        organization: Option<OrgId>,
+        user: Option<&User>,
     ) -> StoreResult<u32> {
         check_key(key)?;
         let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
@@ -220,18 +218,16 @@ impl ThrottleStore for SqlStore {
         let mut tx = self.write().await?;
         let row: Option<(i64,)> = tx.conn().fetch_optional(sql).await.map_err(db)?;
         let cleared = row.map_or(0, |(attempts,)| u32::try_from(attempts).unwrap_or(u32::MAX));
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "login_lockout_clear",
-                actor,
-                organization_id: organization,
-                resource_type: "username",
-                resource_id: key.to_owned(),
-                detail: Some(format!("{cleared} counted login attempts forgotten")),
-            },
-        )
-        .await?;
+        let entry = NewAuditEntry {
+            action: "login_lockout_clear".to_owned(),
+            actor: actor.clone(),
+            organization_id: user.and_then(|user| user.organization_id),
+            resource_type: Some("user".to_owned()),
+            resource_id: user.map(|user| user.id.to_string()),
+            detail: Some(format!("{key}: {cleared} counted login attempts forgotten")),
+        };
+        // Last statement before the commit (it locks the chain's head on PostgreSQL).
+        crate::chain_sql::append(&mut tx.conn(), entry).await?;
         tx.commit().await.map_err(db)?;
         Ok(cleared)
     }

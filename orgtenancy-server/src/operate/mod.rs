@@ -71,7 +71,10 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
         if directive.is_empty() || directive.contains('=') {
             continue;
         }
-        if !LEVELS.iter().any(|level| directive.eq_ignore_ascii_case(level)) {
+        if !LEVELS
+            .iter()
+            .any(|level| directive.eq_ignore_ascii_case(level))
+        {
             return Err(format!(
                 "invalid --log-level `{filter}`: `{directive}` is not a level ({}) nor \
                  `target=level`",
@@ -105,13 +108,24 @@ pub fn log_startup(startup: &Startup<'_>) {
     let bind = startup.bind;
     if startup.no_users {
         tracing::warn!(
-            version, bind, database, docs, policy,
+            version,
+            bind,
+            database,
+            docs,
+            policy,
             "orgtenancy-server started; the database has no users yet: run \
              `orgtenancy-server create-superuser --username NAME --email ADDRESS` (password on \
              standard input) or POST the first user, with \"role\": \"superuser\", to /api/v1/users/"
         );
     } else {
-        tracing::info!(version, bind, database, docs, policy, "orgtenancy-server started");
+        tracing::info!(
+            version,
+            bind,
+            database,
+            docs,
+            policy,
+            "orgtenancy-server started"
+        );
     }
 }
 
@@ -122,11 +136,23 @@ mod tests {
     #[test]
     fn passwords_are_redacted() {
         let rows = [
-            ("postgres://app:s3cret@db:5432/x", "postgres://app:***@db:5432/x"),
+            (
+                "postgres://app:s3cret@db:5432/x",
+                "postgres://app:***@db:5432/x",
+            ),
             ("postgres://app@db/x", "postgres://app@db/x"),
-            ("postgres://a:b:c@db/x?sslmode=require", "postgres://a:***@db/x?sslmode=require"),
-            ("postgres://db/x?user=a&password=p", "postgres://db/x?user=a&password=***"),
-            ("sqlite://orgtenancy.db?mode=rwc", "sqlite://orgtenancy.db?mode=rwc"),
+            (
+                "postgres://a:b:c@db/x?sslmode=require",
+                "postgres://a:***@db/x?sslmode=require",
+            ),
+            (
+                "postgres://db/x?user=a&password=p",
+                "postgres://db/x?user=a&password=***",
+            ),
+            (
+                "sqlite://orgtenancy.db?mode=rwc",
+                "sqlite://orgtenancy.db?mode=rwc",
+            ),
             ("sqlite:data.db", "sqlite:data.db"),
         ];
         for (url, shown) in rows {
@@ -136,7 +162,13 @@ mod tests {
 
     #[test]
     fn log_filters() {
-        for good in ["info", "WARN", "warn,orgtenancy_server=debug", "a::b=trace", ""] {
+        for good in [
+            "info",
+            "WARN",
+            "warn,orgtenancy_server=debug",
+            "a::b=trace",
+            "",
+        ] {
             assert!(check_log_filter(good).is_ok(), "{good}");
         }
         for bad in ["verbose!!", "info,loud", "orgtenancy_server"] {

@@ -48,10 +48,11 @@ pub async fn create_superuser(
     crate::validate::username(username).map_err(|error| error.detail().to_owned())?;
     Email::parse_from_parameter(email)
         .map_err(|_| format!("invalid email: `{email}` is not an email address"))?;
-    let password_hash = tokio::task::spawn_blocking(move || orgtenancy_sqlx::password::hash(&password))
-        .await
-        .map_err(|error| format!("cannot hash the password: {error}"))?
-        .map_err(|error| format!("cannot hash the password: {error}"))?;
+    let password_hash =
+        tokio::task::spawn_blocking(move || orgtenancy_sqlx::password::hash(&password))
+            .await
+            .map_err(|error| format!("cannot hash the password: {error}"))?
+            .map_err(|error| format!("cannot hash the password: {error}"))?;
     let new = NewUser {
         username: username.to_owned(),
         email: email.to_owned(),

@@ -46,6 +46,7 @@ mod hostile;
 mod malformed_http;
 mod matrix;
 mod multiprocess;
+mod operations;
 mod pki_flows;
 mod pki_matrix;
 mod pki_move_audit;
