@@ -56,6 +56,13 @@ pub enum Reason {
     FieldNotPermitted,
     /// A superuser may not demote, deactivate or delete itself.
     SelfLockout,
+    /// The act would demote, deactivate or delete the last active superuser.
+    LastSuperuser,
+    /// The act is about a user id that no user has. Callers who could act on any user (a
+    /// superuser) are allowed, so they learn of the absence (404); everyone else is denied
+    /// with this reason, which a server answers like the denials for users out of reach
+    /// ([`Reason::TargetInOtherOrganization`], [`Reason::TargetIsSuperuser`]).
+    TargetMissing,
     /// The first user of an empty system may be created by anyone, with any role.
     Bootstrap,
     /// Anonymous self-registration is switched on and asks for nothing more than a plain user.
@@ -99,6 +106,10 @@ impl Reason {
             Reason::SelfService => "users may manage their own account",
             Reason::FieldNotPermitted => "a requested field may not be changed by this user",
             Reason::SelfLockout => "a superuser may not demote, deactivate or delete itself",
+            Reason::LastSuperuser => {
+                "the last active superuser may not be demoted, deactivated or deleted"
+            }
+            Reason::TargetMissing => "no such user",
             Reason::Bootstrap => "the first user may be created by anyone",
             Reason::OpenRegistration => "open registration allows creating a plain user",
             Reason::Anonymous => "authentication is required",

@@ -34,7 +34,9 @@
 //! * Resources (§3): [`Policy::authorize`] and the listing [`Scope`] from [`Policy::scope`].
 //! * Organizations and the audit log (§4, §6): [`Policy::authorize_org`] with an [`OrgAct`],
 //!   [`Policy::organization_scope`], [`Policy::audit_scope`].
-//! * Users (§5): [`Policy::authorize_user`] with a [`UserAct`] and a field-level [`UserChange`].
+//! * Users (§5): [`Policy::authorize_user`] with a [`UserAct`] and a field-level [`UserChange`];
+//!   [`Policy::authorize_user_among`] with the [`Census`] that keeps the last active superuser;
+//!   [`Policy::authorize_missing_user`] for acts on an id no user has.
 //!
 //! ## Features
 //!
@@ -47,6 +49,7 @@ mod capability;
 mod decision;
 mod facts;
 mod ids;
+mod missing;
 mod org_acts;
 mod policy;
 mod role;
@@ -57,8 +60,9 @@ pub use capability::{Capability, CapabilitySet};
 pub use decision::{Decision, Effect, Reason};
 pub use facts::{Principal, Resource};
 pub use ids::{OrgId, UserId};
+pub use missing::MissingUserAct;
 pub use org_acts::OrgAct;
 pub use policy::{Action, CreatorAccess, Policy, authorize};
 pub use role::Role;
 pub use scope::Scope;
-pub use user_acts::{UserAct, UserChange};
+pub use user_acts::{Census, UserAct, UserChange};

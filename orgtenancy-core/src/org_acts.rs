@@ -86,12 +86,14 @@ impl Policy {
             }
             OrgAct::RemoveMember { organization, user } => {
                 let manage = admin_of(principal, organization);
+                // Membership before role: a superuser outside the organization is answered
+                // like any non-member (and like a missing id), so its role is not revealed.
                 if manage.is_denied() {
                     manage
-                } else if matches!(user.role, Role::Superuser) {
-                    Decision::deny(Reason::TargetIsSuperuser)
                 } else if !user.is_member_of(organization) {
                     Decision::deny(Reason::TargetInOtherOrganization)
+                } else if matches!(user.role, Role::Superuser) {
+                    Decision::deny(Reason::TargetIsSuperuser)
                 } else {
                     manage
                 }
@@ -117,7 +119,7 @@ impl Policy {
 }
 
 /// The principal administers `organization` (a superuser has been handled before).
-const fn admin_of(principal: &Principal, organization: OrgId) -> Decision {
+pub(crate) const fn admin_of(principal: &Principal, organization: OrgId) -> Decision {
     if !principal.is_member_of(organization) {
         Decision::deny(Reason::NotMember)
     } else if matches!(principal.role, Role::Admin) {

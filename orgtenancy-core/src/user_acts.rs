@@ -69,6 +69,28 @@ impl UserChange {
     }
 }
 
+/// What the engine must know about users other than an act's target: facts no single row
+/// holds. The store reads them in the transaction that writes, and re-checks them there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Census {
+    /// Whether an active superuser other than the act's target exists. Without one, the
+    /// target (if an active superuser) is the last and may not be demoted, deactivated or
+    /// deleted: nobody could administer the system afterwards.
+    pub other_active_superuser: bool,
+}
+
+impl Census {
+    /// Another active superuser exists: the last-superuser rule cannot apply.
+    pub const OTHER_SUPERUSER: Census = Census {
+        other_active_superuser: true,
+    };
+
+    /// The target is the only active superuser there may be.
+    pub const NO_OTHER_SUPERUSER: Census = Census {
+        other_active_superuser: false,
+    };
+}
+
 struct ChangeKinds {
     capabilities: bool,
     superuser_only: bool,
@@ -90,7 +112,32 @@ impl Policy {
     /// let bootstrap = UserAct::Create { role: Role::Superuser, organization: None, first_user: true };
     /// assert!(Policy::DOCUMENTED.authorize_user(None, bootstrap).is_allowed());
     /// ```
+    ///
+    /// It decides as if another active superuser existed ([`Census::OTHER_SUPERUSER`]); a
+    /// caller whose act could remove the last one asks [`Policy::authorize_user_among`].
     pub const fn authorize_user(&self, actor: Option<&Principal>, act: UserAct) -> Decision {
+        self.authorize_user_among(actor, act, Census::OTHER_SUPERUSER)
+    }
+
+    /// Decides a user act given the [`Census`] of the other users: as
+    /// [`Policy::authorize_user`], and besides, the last active superuser is never demoted,
+    /// deactivated or deleted ([`Reason::LastSuperuser`]).
+    ///
+    /// ```
+    /// use orgtenancy_core::{Census, OrgId, Policy, Principal, Reason, Role, UserAct, UserId};
+    ///
+    /// let (me, other) = (Principal::new(UserId(1), Role::Superuser, None),
+    ///                    Principal::new(UserId(2), Role::Superuser, None));
+    /// let act = UserAct::Delete(other);
+    /// let decision = Policy::DOCUMENTED.authorize_user_among(Some(&me), act, Census::NO_OTHER_SUPERUSER);
+    /// assert_eq!(decision.reason, Reason::LastSuperuser);
+    /// ```
+    pub const fn authorize_user_among(
+        &self,
+        actor: Option<&Principal>,
+        act: UserAct,
+        census: Census,
+    ) -> Decision {
         if matches!(actor, Some(principal) if !principal.active) {
             return Decision::deny(Reason::Inactive);
         }
@@ -116,18 +163,25 @@ impl Policy {
             } => create(principal, role, organization),
             UserAct::List | UserAct::ClearLoginLockout => superuser_only(principal),
             UserAct::View(user) => view(principal, &user),
-            UserAct::Update { user, change } => update(principal, &user, change),
+            UserAct::Update { user, change } => update(principal, &user, change, census),
             UserAct::Delete(user) => {
                 if !matches!(principal.role, Role::Superuser) {
                     Decision::deny(Reason::RoleRequired)
                 } else if user.id.0 == principal.id.0 {
                     Decision::deny(Reason::SelfLockout)
+                } else if is_last_superuser(&user, census) {
+                    Decision::deny(Reason::LastSuperuser)
                 } else {
                     Decision::allow(Reason::Superuser)
                 }
             }
         }
     }
+}
+
+/// Whether `user` is an active superuser and no other one exists.
+const fn is_last_superuser(user: &Principal, census: Census) -> bool {
+    matches!(user.role, Role::Superuser) && user.active && !census.other_active_superuser
 }
 
 const fn superuser_only(principal: &Principal) -> Decision {
@@ -177,12 +231,19 @@ const fn view(principal: &Principal, user: &Principal) -> Decision {
     }
 }
 
-const fn update(principal: &Principal, user: &Principal, change: UserChange) -> Decision {
+const fn update(
+    principal: &Principal,
+    user: &Principal,
+    change: UserChange,
+    census: Census,
+) -> Decision {
     let kinds = change.against(user);
     let is_self = user.id.0 == principal.id.0;
     if matches!(principal.role, Role::Superuser) {
         return if is_self && kinds.demotes {
             Decision::deny(Reason::SelfLockout)
+        } else if kinds.demotes && is_last_superuser(user, census) {
+            Decision::deny(Reason::LastSuperuser)
         } else {
             Decision::allow(Reason::Superuser)
         };

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use orgtenancy_sqlx::{Actor, NewAuditEntry, StoreError, ThrottleKind, User};
+use orgtenancy_sqlx::{Actor, Logout, NewAuditEntry, StoreError, ThrottleKind, User};
 use poem::Request;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
@@ -152,6 +152,7 @@ impl AuthApi {
     /// Log out
     ///
     /// Revokes the access token of this request and, when given, a refresh token of the user.
+    /// Audited as `logout`.
     #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
@@ -159,21 +160,27 @@ impl AuthApi {
         body: JsonBody<Option<LogoutRequest>>,
     ) -> Result<DoneResponse, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let store = &self.ctx.store;
-        store
-            .revoke_access_token(&caller.claims.jti, caller.claims.expires_at())
+        let refresh_token_hash = body
+            .0
+            .and_then(|body| body.refresh_token)
+            .map(|token| hash_refresh_token(token.as_str()));
+        let logout = Logout {
+            jti: &caller.claims.jti,
+            expires_at: caller.claims.expires_at(),
+            refresh_token_hash: refresh_token_hash.as_deref(),
+        };
+        // The revocations and their `logout` audit entry commit together.
+        self.ctx
+            .store
+            .logout(&caller.actor(), &caller.user, logout)
             .await?;
-        if let Some(refresh_token) = body.0.and_then(|body| body.refresh_token) {
-            store
-                .revoke_refresh_token(caller.user.id, &hash_refresh_token(refresh_token.as_str()))
-                .await?;
-        }
         Ok(DoneResponse::NoContent)
     }
 
     /// Sign out everywhere
     ///
     /// Rejects every access token of the user issued until now and deletes its refresh tokens.
+    /// Audited as `token_invalidate`.
     #[oai(
         path = "/auth/invalidate",
         method = "post",
@@ -181,7 +188,11 @@ impl AuthApi {
     )]
     async fn invalidate(&self, auth: BearerToken) -> Result<DoneResponse, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        self.ctx.store.invalidate_tokens(caller.user.id).await?;
+        // Audited as `token_invalidate`, in the same transaction.
+        self.ctx
+            .store
+            .invalidate_tokens(&caller.actor(), caller.user.id)
+            .await?;
         Ok(DoneResponse::NoContent)
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use orgtenancy_core::{OrgId, Policy, Principal, Role, UserId};
+use orgtenancy_core::{Decision, MissingUserAct, OrgId, Policy, Principal, UserId};
 use orgtenancy_sqlx::{Actor, Conflict, Entity, Page, Store, StoreError, User};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 
@@ -65,21 +65,27 @@ impl Caller {
     }
 }
 
-/// A user an act is about, or the id of one that does not exist.
+/// A user an act is about, or none (the id names no user).
 pub(crate) enum Target {
     Found(User),
-    Missing(UserId),
+    Missing,
 }
 
 impl Target {
-    /// The engine's facts about the target. A missing user is described as a plain user in
-    /// no organization, so the engine decides exactly as for a stranger: a caller who may
-    /// act on any user (a superuser) then gets 404, anyone else the engine's 403. Whether an
-    /// id exists is never revealed to a caller who could not act on it.
-    pub(crate) fn facts(&self) -> Principal {
+    /// The engine's decision on an act about this target: `found` asks about an existing
+    /// user; for a missing one the engine answers `missing` itself (a superuser is allowed
+    /// and then gets 404; anyone else is refused as for a user out of its reach), so whether
+    /// an id exists is never revealed to a caller who could not act on it.
+    pub(crate) fn decide(
+        &self,
+        policy: &Policy,
+        caller: &Principal,
+        missing: MissingUserAct,
+        found: impl FnOnce(&User) -> Decision,
+    ) -> Decision {
         match self {
-            Target::Found(user) => user.principal(),
-            Target::Missing(id) => Principal::new(*id, Role::User, None),
+            Target::Found(user) => found(user),
+            Target::Missing => policy.authorize_missing_user(caller, missing),
         }
     }
 
@@ -87,7 +93,7 @@ impl Target {
     pub(crate) fn found(self) -> Result<User, ApiError> {
         match self {
             Target::Found(user) => Ok(user),
-            Target::Missing(_) => Err(error::not_found(Entity::User)),
+            Target::Missing => Err(error::not_found(Entity::User)),
         }
     }
 }
@@ -150,7 +156,7 @@ impl Context {
     pub(crate) async fn target(&self, id: UserId) -> Result<Target, ApiError> {
         match self.store.get_user(id).await {
             Ok(user) => Ok(Target::Found(user)),
-            Err(StoreError::NotFound(_)) => Ok(Target::Missing(id)),
+            Err(StoreError::NotFound(_)) => Ok(Target::Missing),
             Err(other) => Err(other.into()),
         }
     }

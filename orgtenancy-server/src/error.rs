@@ -6,17 +6,17 @@
 //! wrong content type, missing token) is rewritten by `json_errors`, the outermost
 //! middleware, so no response ever carries poem's plain-text errors.
 
+use std::sync::Arc;
+
 use orgtenancy_core::{Decision, Reason};
 use orgtenancy_sqlx::{Entity, StoreError};
 use poem::{
     Endpoint, IntoResponse, Request, Response,
     http::{StatusCode, header},
 };
-use poem_openapi::{
-    ApiResponse, Object,
-    error::{ParseParamError, ParsePathError},
-    payload::Json,
-};
+use poem_openapi::{ApiResponse, Object, payload::Json};
+
+use crate::params::PathParams;
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
@@ -171,7 +171,10 @@ impl ApiError {
             Reason::NoOrganization
             | Reason::OtherOrganization
             | Reason::NotMember
-            | Reason::TargetInOtherOrganization => ApiError::forbidden(OUTSIDE_ORGANIZATION),
+            | Reason::TargetInOtherOrganization
+            // Nor which ids are superusers or missing (issue 11, item 5).
+            | Reason::TargetIsSuperuser
+            | Reason::TargetMissing => ApiError::forbidden(OUTSIDE_ORGANIZATION),
             reason => ApiError::forbidden(reason.describe()),
         }
     }
@@ -266,10 +269,13 @@ pub(crate) fn not_found(entity: Entity) -> ApiError {
 }
 
 /// The response for any error poem or a handler produced, always JSON.
-fn error_response(error: poem::Error) -> Response {
+fn error_response(error: poem::Error, path: &str, params: &PathParams) -> Response {
     if error.is_from_response() {
         // An `ApiError` (or another `ApiResponse`) turned into a `poem::Error`: already JSON.
         return error.into_response();
+    }
+    if let Some(detail) = params.describe(path, &error) {
+        return ApiError::unprocessable(detail).into_response();
     }
     let (status, detail) = classify(&error);
     match ApiError::for_status(status, detail) {
@@ -278,12 +284,9 @@ fn error_response(error: poem::Error) -> Response {
     }
 }
 
-/// The status and detail for an error that did not come from a handler. Unparsable path and
-/// query parameters are field validation failures (422), as in the documented API.
+/// The status and detail for an error that did not come from a handler (unparsable path and
+/// query parameters are 422s described by [`PathParams`] before this).
 fn classify(error: &poem::Error) -> (StatusCode, String) {
-    if error.is::<ParsePathError>() || error.is::<ParseParamError>() {
-        return (StatusCode::UNPROCESSABLE_ENTITY, error.to_string());
-    }
     let status = error.status();
     let detail = match status {
         _ if status.is_server_error() => {
@@ -309,7 +312,12 @@ fn plain_json(status: StatusCode, detail: &str) -> Response {
 
 /// Outermost middleware: turns every error (and every non-JSON error response) into the
 /// `{"detail": ...}` shape with the right status; poem's own 404 and 405 included.
-pub(crate) async fn json_errors<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+pub(crate) async fn json_errors<E: Endpoint>(
+    next: E,
+    request: Request,
+    params: Arc<PathParams>,
+) -> poem::Result<Response> {
+    let path = request.uri().path().to_owned();
     match next.call(request).await {
         Ok(output) => {
             let response = output.into_response();
@@ -318,11 +326,15 @@ pub(crate) async fn json_errors<E: Endpoint>(next: E, request: Request) -> poem:
                 if is_json(&response) {
                     return Ok(response);
                 }
-                return Ok(error_response(poem::Error::from_status(status)));
+                return Ok(error_response(
+                    poem::Error::from_status(status),
+                    &path,
+                    &params,
+                ));
             }
             Ok(response)
         }
-        Err(error) => Ok(error_response(error)),
+        Err(error) => Ok(error_response(error, &path, &params)),
     }
 }
 

@@ -61,6 +61,7 @@ mod limits;
 mod lockouts;
 pub mod operate;
 mod organizations;
+mod params;
 mod passwords;
 pub mod payload;
 pub mod pki;
@@ -220,6 +221,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
             "Multi-tenant organizations, users and audit log of the orgtenancy reference server.",
         )
         .server(API_PREFIX);
+    let params = Arc::new(params::PathParams::from_spec(API_PREFIX, &api.spec()));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let health_store = Arc::clone(&store);
@@ -251,7 +253,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         .with(NormalizePath::new(TrailingSlash::Trim))
         .around(move |next, request| timeout.apply(next, request))
         .around(move |next, request| header_limit.apply(next, request))
-        .around(error::json_errors)
+        .around(move |next, request| error::json_errors(next, request, Arc::clone(&params)))
         .around(headers::security_headers)
         .around(request_log::log_request)
         .map_to_response()

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use orgtenancy_core::{Decision, OrgAct, OrgId, Reason, UserId};
+use orgtenancy_core::{Decision, MissingUserAct, OrgAct, OrgId, Reason, UserId};
 use orgtenancy_sqlx::{NewOrganization, OrganizationPatch};
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -14,7 +14,7 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Caller, Context, decide_again, default_limit, page},
+    context::{BearerToken, Caller, Context, Target, decide_again, default_limit, page},
     error::ApiError,
     payload::JsonBody,
     schema::{OrganizationCreate, OrganizationOut, OrganizationUpdate, UserOut},
@@ -234,13 +234,10 @@ impl OrganizationsApi {
         let mut attempts = 0;
         let user = loop {
             let target = self.ctx.target(UserId(user_id.0)).await?;
-            self.allow(
-                &caller,
-                OrgAct::AddMember {
-                    organization,
-                    user: target.facts(),
-                },
-            )?;
+            let missing = MissingUserAct::AddMember(organization);
+            ApiError::unless_allowed(self.decide(&caller, &target, missing, |user| {
+                OrgAct::AddMember { organization, user }
+            }))?;
             // A missing organization is 404 (not a conflict), checked before the user.
             self.ctx.require_organization(organization).await?;
             let seen = target.found()?.principal();
@@ -273,22 +270,32 @@ impl OrganizationsApi {
         user_id: Path<i64>,
     ) -> Result<Member, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let target = self.ctx.target(UserId(user_id.0)).await?;
         let organization = OrgId(id.0);
-        let act = OrgAct::RemoveMember {
-            organization,
-            user: target.facts(),
+        // As for adding: the store removes the user only while it still has the facts
+        // decided on (a concurrent promotion to superuser makes the admin decide again).
+        let mut attempts = 0;
+        let user = loop {
+            let target = self.ctx.target(UserId(user_id.0)).await?;
+            let missing = MissingUserAct::RemoveMember(organization);
+            let decision = self.decide(&caller, &target, missing, |user| OrgAct::RemoveMember {
+                organization,
+                user,
+            });
+            if decision.is_denied() {
+                return Err(removal_denied(decision));
+            }
+            let seen = target.found()?.principal();
+            let removed = self
+                .ctx
+                .store
+                .remove_member_if(&caller.actor(), organization, &seen)
+                .await;
+            attempts += 1;
+            match removed {
+                Err(error) if decide_again(&error, attempts) => continue,
+                removed => break removed?,
+            }
         };
-        let decision = self.ctx.policy.authorize_org(&caller.principal(), act);
-        if decision.is_denied() {
-            return Err(removal_denied(decision));
-        }
-        let user = target.found()?;
-        let user = self
-            .ctx
-            .store
-            .remove_member(&caller.actor(), organization, user.id)
-            .await?;
         Ok(Member::Ok(Json(user.into())))
     }
 
@@ -333,13 +340,30 @@ impl OrganizationsApi {
     fn allow(&self, caller: &Caller, act: OrgAct) -> Result<(), ApiError> {
         ApiError::unless_allowed(self.ctx.policy.authorize_org(&caller.principal(), act))
     }
+
+    /// The engine's decision on the membership act `found` builds for an existing user, or
+    /// on `missing` for an id no user has.
+    fn decide(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        missing: MissingUserAct,
+        found: impl FnOnce(orgtenancy_core::Principal) -> OrgAct,
+    ) -> Decision {
+        let policy = &self.ctx.policy;
+        let principal = caller.principal();
+        target.decide(policy, &principal, missing, |user| {
+            policy.authorize_org(&principal, found(user.principal()))
+        })
+    }
 }
 
 /// A denied removal: when the engine refuses because the user is not a member of the
-/// organization, SPEC §4 answers 404; every other reason is 403.
+/// organization (or no such user exists, which must look the same), SPEC §4 answers 404;
+/// every other reason is 403.
 fn removal_denied(decision: Decision) -> ApiError {
     match decision.reason {
-        Reason::TargetInOtherOrganization => {
+        Reason::TargetInOtherOrganization | Reason::TargetMissing => {
             tracing::info!(reason = ?decision.reason, "request denied");
             ApiError::not_found("the user is not a member of this organization")
         }

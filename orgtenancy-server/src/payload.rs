@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{error::ApiError, hostile};
 
+mod explain;
 mod form;
 
 pub(crate) use form::decode as decode_form;
@@ -62,9 +63,12 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         if value.is_null() && T::IS_REQUIRED {
             return Err(ApiError::unprocessable("a JSON request body is required").into());
         }
-        let value = T::parse_from_json(Some(value))
-            .map_err(|error| ApiError::unprocessable(error.into_message()))?;
-        Ok(JsonBody(value))
+        match T::parse_from_json(Some(value.clone())) {
+            Ok(parsed) => Ok(JsonBody(parsed)),
+            Err(error) => {
+                Err(ApiError::unprocessable(unfit::<T>(&value, error.into_message())).into())
+            }
+        }
     }
 }
 
@@ -200,6 +204,31 @@ impl<'a, T: DeserializeOwned + FormFields + Type> ApiExtractor<'a> for FormBody<
             _ => Err(unsupported_media_type("application/x-www-form-urlencoded")),
         }
     }
+}
+
+/// Why `value` does not fit `T`, naming the field (see [`explain`]); else the parser's own
+/// message without its `failed to parse "Type":` prefixes.
+fn unfit<T: Type>(value: &serde_json::Value, message: String) -> String {
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    explain::explain(value, &T::schema_ref(), &registry).unwrap_or_else(|| plain(&message))
+}
+
+/// A parse error's message without poem's `failed to parse "Type":` prefixes and
+/// `(occurred while parsing "Type")` suffixes.
+pub(crate) fn plain(message: &str) -> String {
+    let mut rest = message;
+    while let Some(tail) = rest.strip_prefix("failed to parse \"") {
+        match tail.split_once("\": ") {
+            Some((_, after)) => rest = after,
+            None => break,
+        }
+    }
+    let rest = rest
+        .split(" (occurred while parsing")
+        .next()
+        .unwrap_or(rest);
+    rest.trim_end_matches('.').to_owned()
 }
 
 fn request_meta<P: ParsePayload + Payload>() -> MetaRequest {

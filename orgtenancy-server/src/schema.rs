@@ -50,6 +50,7 @@ impl From<Organization> for OrganizationOut {
 
 /// The fields of a new organization.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct OrganizationCreate {
     /// Unique, non-empty after trimming, at most 255 characters.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -61,6 +62,7 @@ pub struct OrganizationCreate {
 
 /// A change to an organization: absent fields stay as they are; a `null` description clears it.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct OrganizationUpdate {
     /// A new unique name (non-empty after trimming, at most 255 characters).
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -159,8 +161,13 @@ fn default_role() -> RoleName {
     RoleName::User
 }
 
+fn default_active() -> bool {
+    true
+}
+
 /// The fields of a new user.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct UserCreate {
     /// Unique; 1 to 255 characters, no surrounding whitespace.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -175,6 +182,10 @@ pub struct UserCreate {
     pub role: RoleName,
     /// The organization to put the user in, if any.
     pub organization_id: Option<i64>,
+    /// Whether the account may sign in and act (default true). Creating an inactive user
+    /// needs the right to deactivate it (a superuser); the first user is always active.
+    #[oai(default = "default_active")]
+    pub is_active: bool,
     /// May create certificate authorities (default false).
     #[oai(default)]
     pub can_create_ca: bool,
@@ -208,6 +219,7 @@ impl UserCreate {
 /// A change to a user: absent fields stay as they are. `organization_id: null` means
 /// "no organization".
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct UserUpdate {
     /// A new unique email address.
     pub email: Option<Email>,
@@ -335,6 +347,7 @@ impl crate::payload::FormFields for TokenForm {
 
 /// A refresh request.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last token response.
     #[oai(validator(min_length = 1, max_length = 1024))]
@@ -343,6 +356,7 @@ pub struct RefreshRequest {
 
 /// A logout request.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// A refresh token to revoke along with the access token.
     #[oai(validator(max_length = 1024))]

@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use orgtenancy_core::{CapabilitySet, OrgId, Principal, Role, UserAct, UserChange, UserId};
-use orgtenancy_sqlx::{NewUser, UserPatch};
+use orgtenancy_core::{
+    CapabilitySet, Census, Decision, MissingUserAct, OrgId, Policy, Principal, Reason, Role,
+    UserAct, UserChange, UserId,
+};
+use orgtenancy_sqlx::{Conflict, NewUser, StoreError, UserPatch};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -13,7 +16,9 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Caller, Context, OptionalToken, decide_again, default_limit, page},
+    context::{
+        BearerToken, Caller, Context, OptionalToken, Target, decide_again, default_limit, page,
+    },
     error::ApiError,
     payload::JsonBody,
     schema::{UserCreate, UserOut, UserUpdate},
@@ -60,7 +65,8 @@ impl UsersApi {
     /// The very first user may be created by anyone, with any role (bootstrap). Afterwards
     /// admins and superusers are created by a superuser; a plain user by a superuser, by an
     /// admin (into its own organization or none), or anonymously when open registration is
-    /// on. Setting capability flags needs the right to change them on the new user.
+    /// on. Setting capability flags, or `is_active: false`, needs the right to change them on
+    /// the new user (so an inactive user is created by a superuser; the first user is active).
     #[oai(path = "/users", method = "post", operation_id = "create_user")]
     async fn create(
         &self,
@@ -82,18 +88,21 @@ impl UsersApi {
             first_user,
         };
         ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), act))?;
-        if !first_user && capabilities != CapabilitySet::EMPTY {
-            // Granting flags is a change of the new user's flags: ask the engine about it.
+        if first_user && !body.is_active {
+            // An inactive first user would leave a system nobody can administer.
+            return Err(ApiError::unprocessable(
+                "invalid is_active: the first user must be active",
+            ));
+        }
+        if !first_user {
             let new_user = Principal::new(UserId(0), role, organization);
-            let change = UserChange {
-                capabilities: Some(capabilities),
-                ..UserChange::default()
-            };
-            let grant = UserAct::Update {
-                user: new_user,
-                change,
-            };
-            ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), grant))?;
+            allow_setup(
+                &policy,
+                principal.as_ref(),
+                new_user,
+                capabilities,
+                body.is_active,
+            )?;
         }
         if let Some(organization) = organization {
             self.ctx.require_organization(organization).await?;
@@ -104,7 +113,7 @@ impl UsersApi {
             email: body.email.0,
             password_hash,
             role,
-            is_active: true,
+            is_active: body.is_active,
             organization_id: organization,
             capabilities,
         };
@@ -154,8 +163,10 @@ impl UsersApi {
     async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneUser, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
         let target = self.ctx.target(UserId(id.0)).await?;
-        let act = UserAct::View(target.facts());
-        self.allow(&caller, act)?;
+        let decision = self.decide(&caller, &target, MissingUserAct::View, |user| {
+            UserAct::View(user.principal())
+        });
+        ApiError::unless_allowed(decision)?;
         Ok(OneUser::Ok(Json(target.found()?.into())))
     }
 
@@ -163,8 +174,9 @@ impl UsersApi {
     ///
     /// Absent fields stay as they are; `organization_id: null` means no organization. Oneself:
     /// email and password. An admin of the user's organization: email, password and flags
-    /// (not of superusers). A superuser: everything, except demoting or deactivating itself.
-    /// A new password signs the user out everywhere.
+    /// (not of superusers). A superuser: everything, except demoting or deactivating itself
+    /// or the last active superuser (409). A new password or a deactivation signs the user
+    /// out everywhere. A change that changes nothing is not written (nor audited).
     #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
     async fn update(
         &self,
@@ -174,12 +186,6 @@ impl UsersApi {
     ) -> Result<OneUser, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
-        let flag_changes = body.flag_changes();
-        let organization = match body.organization_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
-        };
         // Hashed once, after the first allowed decision (argon2 is slow by design).
         let mut password_hash = None;
         // The store writes only while the user still has the facts decided on (so two
@@ -188,32 +194,23 @@ impl UsersApi {
         let mut attempts = 0;
         let updated = loop {
             let target = self.ctx.target(UserId(id.0)).await?;
-            let facts = target.facts();
-            let change = UserChange {
-                email: body.email.is_some(),
-                password: body.password.is_some(),
-                capabilities: (!flag_changes.is_empty())
-                    .then(|| flag_changes.apply(facts.capabilities)),
-                role: body.role.map(Role::from),
-                active: body.is_active,
-                organization,
-            };
-            let act = UserAct::Update {
-                user: facts,
-                change,
-            };
-            self.allow(&caller, act)?;
+            let census = self.census(&target).await?;
+            let change = requested_change(&body, &target);
+            let decision =
+                self.decide_among(&caller, &target, MissingUserAct::Update, census, |user| {
+                    UserAct::Update {
+                        user: user.principal(),
+                        change,
+                    }
+                });
+            allowed(decision)?;
             let user = target.found()?;
             if let Some(Some(organization)) = change.organization {
                 self.ctx.require_organization(organization).await?;
             }
             if let (None, Some(password)) = (&password_hash, &body.password) {
-                password_hash = Some(
-                    self.ctx
-                        .passwords
-                        .hash(password.clone().into_string())
-                        .await?,
-                );
+                let password = password.clone().into_string();
+                password_hash = Some(self.ctx.passwords.hash(password).await?);
             }
             let patch = UserPatch {
                 email: body.email.as_ref().map(|email| email.0.clone()),
@@ -238,15 +235,28 @@ impl UsersApi {
         Ok(OneUser::Ok(Json(updated.into())))
     }
 
-    /// Delete a user (superuser; not itself)
+    /// Delete a user (superuser; not itself, nor the last active superuser)
     #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
     async fn delete(&self, auth: BearerToken, id: Path<i64>) -> Result<DeletedUser, ApiError> {
         let caller = self.ctx.authenticate(&auth).await?;
-        let target = self.ctx.target(UserId(id.0)).await?;
-        let act = UserAct::Delete(target.facts());
-        self.allow(&caller, act)?;
-        let user = target.found()?;
-        self.ctx.store.delete_user(&caller.actor(), user.id).await?;
+        // The store deletes only while the user still has the facts decided on.
+        let mut attempts = 0;
+        loop {
+            let target = self.ctx.target(UserId(id.0)).await?;
+            let census = self.census(&target).await?;
+            let decision =
+                self.decide_among(&caller, &target, MissingUserAct::Delete, census, |user| {
+                    UserAct::Delete(user.principal())
+                });
+            allowed(decision)?;
+            let seen = target.found()?.principal();
+            let result = self.ctx.store.delete_user_if(&caller.actor(), &seen).await;
+            attempts += 1;
+            match result {
+                Err(error) if decide_again(&error, attempts) => continue,
+                result => break result?,
+            }
+        }
         Ok(DeletedUser::NoContent)
     }
 }
@@ -260,4 +270,100 @@ impl UsersApi {
                 .authorize_user(Some(&caller.principal()), act),
         )
     }
+
+    /// The engine's decision on the act `found` builds for an existing target, or on
+    /// `missing` for an id no user has.
+    fn decide(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        missing: MissingUserAct,
+        found: impl FnOnce(&orgtenancy_sqlx::User) -> UserAct,
+    ) -> Decision {
+        self.decide_among(caller, target, missing, Census::OTHER_SUPERUSER, found)
+    }
+
+    /// [`UsersApi::decide`] given the census of the other users.
+    fn decide_among(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        missing: MissingUserAct,
+        census: Census,
+        found: impl FnOnce(&orgtenancy_sqlx::User) -> UserAct,
+    ) -> Decision {
+        let policy = &self.ctx.policy;
+        let principal = caller.principal();
+        target.decide(policy, &principal, missing, |user| {
+            policy.authorize_user_among(Some(&principal), found(user), census)
+        })
+    }
+
+    /// Whether an active superuser other than the target exists (the store re-checks it
+    /// in the write's transaction).
+    async fn census(&self, target: &Target) -> Result<Census, ApiError> {
+        let Target::Found(user) = target else {
+            return Ok(Census::OTHER_SUPERUSER);
+        };
+        let other_active_superuser = self.ctx.store.has_other_active_superuser(user.id).await?;
+        Ok(Census {
+            other_active_superuser,
+        })
+    }
+}
+
+/// Granting flags or creating an inactive account is a change of the new user: the engine
+/// is asked about it as about any change (nothing to ask when neither is requested).
+fn allow_setup(
+    policy: &Policy,
+    actor: Option<&Principal>,
+    new_user: Principal,
+    capabilities: CapabilitySet,
+    active: bool,
+) -> Result<(), ApiError> {
+    if capabilities == CapabilitySet::EMPTY && active {
+        return Ok(());
+    }
+    let change = UserChange {
+        capabilities: Some(capabilities),
+        active: Some(active),
+        ..UserChange::default()
+    };
+    let grant = UserAct::Update {
+        user: new_user,
+        change,
+    };
+    ApiError::unless_allowed(policy.authorize_user(actor, grant))
+}
+
+/// The change a PATCH body asks for, as the engine sees it against `target`.
+fn requested_change(body: &UserUpdate, target: &Target) -> UserChange {
+    let current = match target {
+        Target::Found(user) => user.capabilities,
+        Target::Missing => CapabilitySet::EMPTY,
+    };
+    let flag_changes = body.flag_changes();
+    UserChange {
+        email: body.email.is_some(),
+        password: body.password.is_some(),
+        capabilities: (!flag_changes.is_empty()).then(|| flag_changes.apply(current)),
+        role: body.role.map(Role::from),
+        active: body.is_active,
+        organization: match body.organization_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
+        },
+    }
+}
+
+/// `Ok` when allowed. Refusing to remove the last active superuser is a conflict with the
+/// current state (409, as the store answers when a concurrent change got there first);
+/// every other denial is [`ApiError::denied`].
+fn allowed(decision: Decision) -> Result<(), ApiError> {
+    if decision.is_denied() && decision.reason == Reason::LastSuperuser {
+        tracing::info!(reason = ?decision.reason, "request denied");
+        return Err(StoreError::Conflict(Conflict::LastSuperuser).into());
+    }
+    ApiError::unless_allowed(decision)
 }

@@ -82,8 +82,12 @@ pub enum Conflict {
     NotFirstUser,
     /// The row no longer has the facts the caller decided on (see [`crate::UserPatch::expected`]
     /// and [`crate::Store::add_member_if`]): another change came first. Decide again.
-    #[error("the user changed while this request was being decided; try again")]
+    #[error("the row changed while this request was being decided; try again")]
     Changed,
+    /// The change would demote, deactivate or delete the last active superuser (checked in
+    /// the change's transaction, so concurrent changes cannot leave none).
+    #[error("the last active superuser may not be demoted, deactivated or deleted")]
+    LastSuperuser,
     /// Any other constraint.
     #[error("the change conflicts with the current state")]
     Other,

@@ -125,6 +125,8 @@ mod scope;
 mod sql_store;
 mod store;
 mod throttle;
+mod tokens_sql;
+mod user_writes;
 mod validate;
 
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};

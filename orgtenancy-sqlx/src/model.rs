@@ -100,7 +100,8 @@ pub struct NewUser {
 pub struct UserPatch {
     /// A new email.
     pub email: Option<String>,
-    /// A new password hash; setting it also moves `tokens_valid_after` to now.
+    /// A new password hash; setting it also moves `tokens_valid_after` to now (as does a
+    /// deactivation), and deletes the user's refresh tokens.
     pub password_hash: Option<String>,
     /// New capability flags.
     pub capabilities: Option<CapabilitySet>,
@@ -116,6 +117,17 @@ pub struct UserPatch {
     /// server that decided first passes the facts it decided on, so a concurrent change
     /// can neither be lost (flags are written as a whole set) nor slip past the decision.
     pub expected: Option<Principal>,
+}
+
+/// What a logout revokes: the access token of the request, and a refresh token if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logout<'a> {
+    /// The access token's id (`jti`).
+    pub jti: &'a str,
+    /// When the access token expires (its revocation is kept until then).
+    pub expires_at: DateTime<Utc>,
+    /// The hash of a refresh token of the user to delete, if one is given.
+    pub refresh_token_hash: Option<&'a str>,
 }
 
 /// One page of a list: `skip` rows, then at most `limit` rows, in id order.

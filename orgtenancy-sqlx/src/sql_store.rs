@@ -5,8 +5,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use orgtenancy_core::{OrgId, Principal, Scope, UserId};
 
 use crate::{
-    Actor, AuditEntry, AuditFilter, Conflict, Entity, NewAuditEntry, NewOrganization, NewUser,
-    Organization, OrganizationPatch, Page, Store, StoreError, StoreResult, User, UserPatch,
+    Actor, AuditEntry, AuditFilter, Conflict, Entity, Logout, NewAuditEntry, NewOrganization,
+    NewUser, Organization, OrganizationPatch, Page, Store, StoreError, StoreResult, User,
+    UserPatch,
     db::{Backend, Conn, Pool, Sql, Tx},
     error::{db, from_sqlx},
     rows::{AUDIT_COLUMNS, AuditRow, ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow},
@@ -28,7 +29,7 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-fn micros(time: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn micros(time: DateTime<Utc>) -> DateTime<Utc> {
     time.trunc_subsecs(6)
 }
 
@@ -84,36 +85,18 @@ fn select_user(id: UserId) -> Sql {
     sql
 }
 
-fn user_or_not_found(row: Option<UserRow>) -> StoreResult<User> {
+pub(crate) fn user_or_not_found(row: Option<UserRow>) -> StoreResult<User> {
     row.ok_or(not_found(Entity::User))?.into_user()
-}
-
-/// The names of the fields a patch sets, for the audit detail (never their values).
-fn patched_fields(patch: &UserPatch) -> String {
-    let fields = [
-        ("email", patch.email.is_some()),
-        ("password", patch.password_hash.is_some()),
-        ("capabilities", patch.capabilities.is_some()),
-        ("role", patch.role.is_some()),
-        ("is_active", patch.is_active.is_some()),
-        ("organization_id", patch.organization_id.is_some()),
-    ];
-    let set: Vec<&str> = fields
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| *name)
-        .collect();
-    if set.is_empty() {
-        "no fields".to_owned()
-    } else {
-        set.join(", ")
-    }
 }
 
 /// Locks the user's row for the rest of `tx` (PostgreSQL `FOR UPDATE`; SQLite writers are
 /// serialized already) and checks it still has the `expected` facts, so the write that
 /// follows acts on exactly what the caller decided on.
-async fn lock_user(tx: &mut Tx, id: UserId, expected: Option<&Principal>) -> StoreResult<User> {
+pub(crate) async fn lock_user(
+    tx: &mut Tx,
+    id: UserId,
+    expected: Option<&Principal>,
+) -> StoreResult<User> {
     let mut sql = Sql::new("SELECT ");
     sql.push(USER_COLUMNS)
         .push(" FROM users WHERE id = ")
@@ -181,6 +164,30 @@ impl SqlStore {
             .await
             .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
         membership_changed(tx, actor, org, row, "org_add_user").await
+    }
+
+    /// `remove_member`, optionally only while the user still has the facts `seen`.
+    async fn take_member(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        user: UserId,
+        seen: Option<&Principal>,
+    ) -> StoreResult<User> {
+        let mut tx = self.write().await?;
+        if let Some(seen) = seen {
+            lock_user(&mut tx, user, Some(seen)).await?;
+        }
+        let mut sql = Sql::new("UPDATE users SET organization_id = NULL, updated_at = ");
+        sql.bind(now())
+            .push(" WHERE id = ")
+            .bind(user.0)
+            .push(" AND organization_id = ")
+            .bind(org.0)
+            .push(" RETURNING ")
+            .push(USER_COLUMNS);
+        let row: Option<UserRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+        membership_changed(tx, actor, org, row, "org_remove_user").await
     }
 
     /// Which database this store runs on.
@@ -309,12 +316,27 @@ impl Store for SqlStore {
             validate::description(description.as_deref())?;
         }
         let mut tx = self.write().await?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(ORG_COLUMNS)
+            .push(" FROM organizations WHERE id = ")
+            .bind(id.0)
+            .for_update();
+        let row: Option<OrgRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+        let before: Organization = row.ok_or(not_found(Entity::Organization))?.into();
+        // Only real changes are written (and audited); a no-op keeps `updated_at`.
+        let name = name.filter(|name| *name != before.name);
+        let description = patch
+            .description
+            .filter(|description| *description != before.description);
+        if name.is_none() && description.is_none() {
+            return Ok(before);
+        }
         let mut sql = Sql::new("UPDATE organizations SET updated_at = ");
         sql.bind(now());
         if let Some(name) = name {
             sql.push(", name = ").bind(name);
         }
-        if let Some(description) = patch.description {
+        if let Some(description) = description {
             sql.push(", description = ").bind(description);
         }
         sql.push(" WHERE id = ")
@@ -380,17 +402,16 @@ impl Store for SqlStore {
     }
 
     async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User> {
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("UPDATE users SET organization_id = NULL, updated_at = ");
-        sql.bind(now())
-            .push(" WHERE id = ")
-            .bind(user.0)
-            .push(" AND organization_id = ")
-            .bind(org.0)
-            .push(" RETURNING ")
-            .push(USER_COLUMNS);
-        let row: Option<UserRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-        membership_changed(tx, actor, org, row, "org_remove_user").await
+        self.take_member(actor, org, user, None).await
+    }
+
+    async fn remove_member_if(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        seen: &Principal,
+    ) -> StoreResult<User> {
+        self.take_member(actor, org, seen.id, Some(seen)).await
     }
 
     async fn list_members(&self, org: OrgId, page: Page) -> StoreResult<Vec<User>> {
@@ -509,118 +530,30 @@ impl Store for SqlStore {
     }
 
     async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> StoreResult<User> {
-        if let Some(email) = &patch.email {
-            validate::identifier("email", email)?;
-        }
-        if let Some(hash) = &patch.password_hash {
-            validate::password_hash(hash)?;
-        }
-        let detail = patched_fields(&patch);
-        let at = now();
-        let mut tx = self.write().await?;
-        // The organization before the change, for the audit entry of a user leaving one.
-        let before = lock_user(&mut tx, id, patch.expected.as_ref())
-            .await?
-            .organization_id;
-
-        let mut sql = Sql::new("UPDATE users SET updated_at = ");
-        sql.bind(at);
-        if let Some(email) = patch.email {
-            sql.push(", email = ").bind(email);
-        }
-        let password_changed = patch.password_hash.is_some();
-        if let Some(hash) = patch.password_hash {
-            sql.push(", password_hash = ")
-                .bind(hash)
-                .push(", tokens_valid_after = ")
-                .bind(at);
-        }
-        if let Some(capabilities) = patch.capabilities {
-            sql.push(", capabilities = ")
-                .bind(i64::from(capabilities.bits()));
-        }
-        if let Some(role) = patch.role {
-            sql.push(", role = ").bind(role.as_str());
-        }
-        if let Some(active) = patch.is_active {
-            sql.push(", is_active = ").bind(active);
-        }
-        if let Some(organization) = patch.organization_id {
-            sql.push(", organization_id = ")
-                .bind(organization.map(|id| id.0));
-        }
-        sql.push(" WHERE id = ")
-            .bind(id.0)
-            .push(" RETURNING ")
-            .push(USER_COLUMNS);
-        let row: Option<UserRow> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
-        let user = user_or_not_found(row)?;
-        if password_changed {
-            // A new password signs the user out everywhere, in the same transaction.
-            let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
-            sql.bind(id.0);
-            tx.conn().execute(sql).await.map_err(db)?;
-        }
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "user_update",
-                actor,
-                organization_id: user.organization_id.or(before),
-                resource_type: "user",
-                resource_id: user.id.to_string(),
-                detail: Some(detail),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(user)
+        self.patch_user(actor, id, patch).await
     }
 
     async fn delete_user(&self, actor: &Actor, id: UserId) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("DELETE FROM users WHERE id = ");
-        sql.bind(id.0).push(" RETURNING username, organization_id");
-        // Refresh tokens go with the user (ON DELETE CASCADE); an application table that
-        // references users with RESTRICT makes this a conflict.
-        let deleted: Option<(String, Option<i64>)> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::HasDependents)))?;
-        let (username, organization) = deleted.ok_or(not_found(Entity::User))?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "user_delete",
-                actor,
-                organization_id: organization.map(OrgId),
-                resource_type: "user",
-                resource_id: id.to_string(),
-                detail: Some(username),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)
+        self.remove_user(actor, id, None).await
     }
 
-    async fn invalidate_tokens(&self, user: UserId) -> StoreResult<DateTime<Utc>> {
-        let at = now();
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("UPDATE users SET tokens_valid_after = ");
-        sql.bind(at).push(" WHERE id = ").bind(user.0);
-        if tx.conn().execute(sql).await.map_err(db)? == 0 {
-            return Err(not_found(Entity::User));
-        }
-        let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
-        sql.bind(user.0);
-        tx.conn().execute(sql).await.map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(at)
+    async fn delete_user_if(&self, actor: &Actor, seen: &Principal) -> StoreResult<()> {
+        self.remove_user(actor, seen.id, Some(seen)).await
+    }
+
+    async fn has_other_active_superuser(&self, except: UserId) -> StoreResult<bool> {
+        let mut sql = crate::user_writes::other_superusers(except);
+        sql.push(")");
+        let row: Option<(bool,)> = self.read_optional(sql).await?;
+        Ok(row.is_some_and(|(others,)| others))
+    }
+
+    async fn invalidate_tokens(&self, actor: &Actor, user: UserId) -> StoreResult<DateTime<Utc>> {
+        self.sign_out_everywhere(actor, user).await
+    }
+
+    async fn logout(&self, actor: &Actor, user: &User, logout: Logout<'_>) -> StoreResult<()> {
+        self.end_session(actor, user, logout).await
     }
 
     async fn insert_refresh_token(
@@ -629,29 +562,7 @@ impl Store for SqlStore {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        validate::not_empty("token_hash", token_hash)?;
-        let at = now();
-        let mut tx = self.write().await?;
-        // Housekeeping: this user's expired tokens (the index on (user_id, expires_at)).
-        let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
-        sql.bind(user.0).push(" AND expires_at <= ").bind(at);
-        tx.conn().execute(sql).await.map_err(db)?;
-        let mut sql = Sql::new(
-            "INSERT INTO refresh_tokens (user_id, token_hash, expires_at, created_at) VALUES (",
-        );
-        sql.bind(user.0)
-            .push(", ")
-            .bind(token_hash)
-            .push(", ")
-            .bind(micros(expires_at))
-            .push(", ")
-            .bind(at)
-            .push(")");
-        tx.conn()
-            .execute(sql)
-            .await
-            .map_err(|error| from_sqlx(error, not_found(Entity::User)))?;
-        tx.commit().await.map_err(db)
+        self.store_refresh_token(user, token_hash, expires_at).await
     }
 
     async fn rotate_refresh_token(
@@ -660,35 +571,7 @@ impl Store for SqlStore {
         new_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<UserId> {
-        validate::not_empty("token_hash", new_hash)?;
-        let at = now();
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE token_hash = ");
-        sql.bind(old_hash).push(" RETURNING user_id, expires_at");
-        let consumed: Option<(i64, DateTime<Utc>)> =
-            tx.conn().fetch_optional(sql).await.map_err(db)?;
-        let Some((user, old_expiry)) = consumed else {
-            return Err(not_found(Entity::RefreshToken));
-        };
-        if old_expiry <= at {
-            // Expired: it is consumed all the same, and no new token is issued.
-            tx.commit().await.map_err(db)?;
-            return Err(not_found(Entity::RefreshToken));
-        }
-        let mut sql = Sql::new(
-            "INSERT INTO refresh_tokens (user_id, token_hash, expires_at, created_at) VALUES (",
-        );
-        sql.bind(user)
-            .push(", ")
-            .bind(new_hash)
-            .push(", ")
-            .bind(micros(expires_at))
-            .push(", ")
-            .bind(at)
-            .push(")");
-        tx.conn().execute(sql).await.map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(UserId(user))
+        self.rotate_refresh(old_hash, new_hash, expires_at).await
     }
 
     async fn revoke_refresh_token(&self, user: UserId, token_hash: &str) -> StoreResult<()> {
@@ -702,16 +585,7 @@ impl Store for SqlStore {
     async fn revoke_access_token(&self, jti: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
         validate::not_empty("jti", jti)?;
         let mut tx = self.write().await?;
-        // Housekeeping: an expired token is rejected for its expiry; its entry can go.
-        let mut sql = Sql::new("DELETE FROM revoked_access_tokens WHERE expires_at <= ");
-        sql.bind(now());
-        tx.conn().execute(sql).await.map_err(db)?;
-        let mut sql = Sql::new("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (");
-        sql.bind(jti)
-            .push(", ")
-            .bind(micros(expires_at))
-            .push(") ON CONFLICT (jti) DO NOTHING");
-        tx.conn().execute(sql).await.map_err(db)?;
+        crate::tokens_sql::revoke_jti(&mut tx, jti, expires_at).await?;
         tx.commit().await.map_err(db)
     }
 

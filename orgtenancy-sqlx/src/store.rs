@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Principal, Scope, UserId};
 
 use crate::{
-    Actor, AuditChainReport, AuditEntry, AuditFilter, NewAuditEntry, NewOrganization, NewUser,
-    Organization, OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
+    Actor, AuditChainReport, AuditEntry, AuditFilter, Logout, NewAuditEntry, NewOrganization,
+    NewUser, Organization, OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
 };
 
 /// Storage of the tenancy model. Implemented for SQLite and PostgreSQL; chosen at run time.
@@ -64,6 +64,15 @@ pub trait Store: PkiStore + crate::ThrottleStore + Send + Sync + 'static {
     /// Takes `user` out of `org` (`org_remove_user`); `NotFound(User)` when it is not a member.
     async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User>;
 
+    /// [`remove_member`](Store::remove_member) of the user `seen.id`, only while that user
+    /// still has the facts `seen` the caller decided on; else `Conflict::Changed`.
+    async fn remove_member_if(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        seen: &Principal,
+    ) -> StoreResult<User>;
+
     /// Members of `org`, by id.
     async fn list_members(&self, org: OrgId, page: Page) -> StoreResult<Vec<User>>;
 
@@ -93,18 +102,37 @@ pub trait Store: PkiStore + crate::ThrottleStore + Send + Sync + 'static {
     /// All users, by id.
     async fn list_users(&self, page: Page) -> StoreResult<Vec<User>>;
 
-    /// Changes fields of a user (`user_update`). A new password hash also moves
-    /// `tokens_valid_after` to now. A duplicate email: `Conflict::Email`; an organization that
-    /// does not exist: `Conflict::MissingOrganization`.
+    /// Changes fields of a user (`user_update`). Only fields that really change are written
+    /// and named in the audit detail; a patch that changes nothing writes nothing (no entry,
+    /// `updated_at` kept) and returns the user as it is. A new password hash or a
+    /// deactivation also moves `tokens_valid_after` to now and deletes the refresh tokens.
+    /// A move between organizations is audited once for each, so both admins see it.
+    /// A duplicate email: `Conflict::Email`; an organization that does not exist:
+    /// `Conflict::MissingOrganization`; demoting or deactivating the last active superuser:
+    /// `Conflict::LastSuperuser`.
     async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> StoreResult<User>;
 
     /// Deletes a user and its refresh tokens (`user_delete`). `Conflict::HasDependents` when
-    /// an application table still references the user with `ON DELETE RESTRICT`.
+    /// an application table still references the user with `ON DELETE RESTRICT`;
+    /// `Conflict::LastSuperuser` for the last active superuser.
     async fn delete_user(&self, actor: &Actor, id: UserId) -> StoreResult<()>;
 
+    /// [`delete_user`](Store::delete_user) of the user `seen.id`, only while that user still
+    /// has the facts `seen` the caller decided on; else `Conflict::Changed`.
+    async fn delete_user_if(&self, actor: &Actor, seen: &Principal) -> StoreResult<()>;
+
+    /// Whether an active superuser other than `except` exists (the engine's
+    /// [`Census`](orgtenancy_core::Census); writes re-check it in their transaction).
+    async fn has_other_active_superuser(&self, except: UserId) -> StoreResult<bool>;
+
     /// Rejects every token of `user` issued before now (sign out everywhere) and deletes
-    /// its refresh tokens. Returns the new cut-off (not audited; `updated_at` unchanged).
-    async fn invalidate_tokens(&self, user: UserId) -> StoreResult<DateTime<Utc>>;
+    /// its refresh tokens, audited as `token_invalidate`. Returns the new cut-off
+    /// (`updated_at` unchanged).
+    async fn invalidate_tokens(&self, actor: &Actor, user: UserId) -> StoreResult<DateTime<Utc>>;
+
+    /// Revokes an access token of `user` and, when given, one of its refresh tokens, audited
+    /// as `logout`, in one transaction.
+    async fn logout(&self, actor: &Actor, user: &User, logout: Logout<'_>) -> StoreResult<()>;
 
     // ---- tokens -------------------------------------------------------------------------
 

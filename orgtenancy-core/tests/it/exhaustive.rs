@@ -7,8 +7,8 @@
 //! engine types and asked.
 
 use orgtenancy_core::{
-    Action, CapabilitySet, Effect, OrgAct, OrgId, Policy, Principal, Resource, Role, UserAct,
-    UserChange, UserId,
+    Action, CapabilitySet, Census, Effect, OrgAct, OrgId, Policy, Principal, Resource, Role,
+    UserAct, UserChange, UserId,
 };
 
 use crate::support::SERVER_CAPABILITIES;
@@ -454,8 +454,9 @@ enum UAct {
 
 const TARGET_FLAGS: u8 = 0b00101;
 
-/// §5, from the endpoint table and the closed holes. `actor` is `None` when anonymous.
-fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct) -> bool {
+/// §5, from the endpoint table and the closed holes. `actor` is `None` when anonymous;
+/// `others` says whether an active superuser other than the target exists.
+fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct, others: bool) -> bool {
     // "an inactive principal is denied everything", even the bootstrap act.
     if actor.is_some_and(|a| !a.active) {
         return false;
@@ -477,6 +478,8 @@ fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct) -> bool {
         return false;
     }
     let is_self = |u: U| u.id == actor.id;
+    // "The last active superuser can never be demoted, deactivated or deleted."
+    let last_superuser = |u: U| u.role == R::Super && u.active && !others;
     // An admin reaches members of its own organization that are not superusers.
     let administers = |u: U| {
         actor.role == R::Admin && u.role != R::Super && u.org != O::NoOrg && u.org == actor.org
@@ -497,12 +500,13 @@ fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct) -> bool {
             let superuser_fields = role_changes || active_changes || org_changes;
             if actor.role == R::Super {
                 // "a superuser cannot demote itself" (nor deactivate itself).
-                return !(is_self(u) && (role_changes || active_changes));
+                let demotes = role_changes || active_changes;
+                return !(demotes && (is_self(u) || last_superuser(u)));
             }
             (administers(u) && !superuser_fields)
                 || (is_self(u) && !superuser_fields && !flags_change)
         }
-        UAct::Delete(u) => actor.role == R::Super && !is_self(u),
+        UAct::Delete(u) => actor.role == R::Super && !is_self(u) && !last_superuser(u),
         // An operator's act on the login limits (issue 12): superusers only.
         UAct::ClearLoginLockout => actor.role == R::Super,
     }
@@ -596,17 +600,25 @@ fn every_user_decision_matches_the_oracle() {
             acts.extend(patches.iter().map(|p| UAct::Update(*t, *p)));
         }
         for act in acts {
-            for open in [false, true] {
+            for (open, others) in [(false, true), (true, true), (false, false), (true, false)] {
                 let policy = Policy {
                     open_registration: open,
                     ..Policy::DOCUMENTED
                 };
                 let actor_facts = actor.map(engine_user);
                 let engine_act = engine_user_act(act);
+                let census = Census {
+                    other_active_superuser: others,
+                };
                 checked += 1;
-                let got = policy.authorize_user(actor_facts.as_ref(), engine_act);
-                if got.is_allowed() != user_oracle(open, *actor, act) {
-                    failures.push(format!("{actor:?} {act:?} open={open}: engine {got:?}"));
+                let got = policy.authorize_user_among(actor_facts.as_ref(), engine_act, census);
+                if got.is_allowed() != user_oracle(open, *actor, act, others) {
+                    failures.push(format!(
+                        "{actor:?} {act:?} open={open} others={others}: engine {got:?}"
+                    ));
+                }
+                if others && got != policy.authorize_user(actor_facts.as_ref(), engine_act) {
+                    failures.push(format!("{actor:?} {act:?}: authorize_user differs"));
                 }
             }
         }
@@ -614,11 +626,11 @@ fn every_user_decision_matches_the_oracle() {
     println!("exhaustive §5: checked {checked} user cases against the oracle");
     // Anonymous: 18 other targets; each of the 18 users: 18 others and itself. Each target
     // has View, Delete and one Update per patch; plus List, ClearLoginLockout and 18
-    // Creates; two policies.
+    // Creates; two policies, each with and without another active superuser.
     let per_target = 2 + patches.len();
     let anonymous = 2 + 18 + 18 * per_target;
     let signed_in = 2 + 18 + 19 * per_target;
-    assert_eq!(checked, 2 * (anonymous + 18 * signed_in));
+    assert_eq!(checked, 4 * (anonymous + 18 * signed_in));
     assert!(
         failures.is_empty(),
         "{} failures; first ones:\n{}",

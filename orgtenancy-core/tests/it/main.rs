@@ -5,6 +5,7 @@
 //!   there), each checked for effect *and* reason by a single checker function.
 //! * [`exhaustive`]: the whole finite input space of resource decisions, against an oracle
 //!   written from the SPEC text that shares no code with the engine.
+//! * [`missing`]: acts on a missing user id answer like acts on any user out of reach.
 //! * [`props`]: proptest properties — isolation, inactive principals, monotonicity,
 //!   scope/decision agreement, admin isolation on organizations and users.
 //!
@@ -13,6 +14,7 @@
 
 mod exhaustive;
 mod matrix;
+mod missing;
 mod org_table;
 mod props;
 mod support;

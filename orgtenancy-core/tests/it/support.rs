@@ -2,8 +2,8 @@
 //! principals, and the row checker used by the table tests.
 
 use orgtenancy_core::{
-    Action, Capability, CapabilitySet, Decision, Effect, OrgAct, OrgId, Policy, Principal, Reason,
-    Resource, Role, UserAct, UserId,
+    Action, Capability, CapabilitySet, Census, Decision, Effect, MissingUserAct, OrgAct, OrgId,
+    Policy, Principal, Reason, Resource, Role, UserAct, UserId,
 };
 
 /// The reference server's capability flags (SPEC.md §2). The core knows none of them.
@@ -71,6 +71,17 @@ pub enum Ask {
         actor: Option<Principal>,
         act: UserAct,
     },
+    /// `Policy::DOCUMENTED.authorize_user_among(Some(actor), act, census)`.
+    UserAmong {
+        actor: Principal,
+        act: UserAct,
+        census: Census,
+    },
+    /// `Policy::DOCUMENTED.authorize_missing_user(actor, act)`.
+    Missing {
+        actor: Principal,
+        act: MissingUserAct,
+    },
 }
 
 impl Ask {
@@ -84,6 +95,10 @@ impl Ask {
             } => policy.authorize(&principal, action, &resource),
             Ask::Org { principal, act } => Policy::DOCUMENTED.authorize_org(&principal, act),
             Ask::User { policy, actor, act } => policy.authorize_user(actor.as_ref(), act),
+            Ask::UserAmong { actor, act, census } => {
+                Policy::DOCUMENTED.authorize_user_among(Some(&actor), act, census)
+            }
+            Ask::Missing { actor, act } => Policy::DOCUMENTED.authorize_missing_user(&actor, act),
         }
     }
 }
@@ -107,6 +122,20 @@ pub const fn usr(actor: Principal, act: UserAct) -> Ask {
         actor: Some(actor),
         act,
     }
+}
+
+/// A user act when no active superuser but the target exists.
+pub const fn alone(actor: Principal, act: UserAct) -> Ask {
+    Ask::UserAmong {
+        actor,
+        act,
+        census: Census::NO_OTHER_SUPERUSER,
+    }
+}
+
+/// An act on a user id no user has.
+pub const fn missing(actor: Principal, act: MissingUserAct) -> Ask {
+    Ask::Missing { actor, act }
 }
 
 pub const fn anon(policy: Policy, act: UserAct) -> Ask {

@@ -1,7 +1,9 @@
 //! SPEC.md §5: every row of the user endpoint table, with the field-level PATCH rules,
 //! bootstrap, open registration, self-lockout and the isolation holes we close there.
 
-use orgtenancy_core::{CapabilitySet, OrgId, Policy, Principal, Reason, Role, UserAct, UserChange};
+use orgtenancy_core::{
+    CapabilitySet, MissingUserAct, OrgId, Policy, Principal, Reason, Role, UserAct, UserChange,
+};
 
 use crate::support::*;
 
@@ -238,4 +240,61 @@ fn deleting_users_follows_the_table() {
         row("inactive superuser", usr(SUPER.with_active(false), UserAct::Delete(USER_A)), DENY, Reason::Inactive),
     ];
     check_table("§5 DELETE /users/{id}", &rows);
+}
+
+#[rustfmt::skip]
+#[test]
+fn the_last_active_superuser_remains() {
+    let demote = |user| UserAct::Update { user, change: role(Role::Admin) };
+    let deactivate = |user| UserAct::Update { user, change: active(false) };
+    let inactive_super = SUPER_A.with_active(false);
+    let rows = [
+        // No active superuser but the target: it stays a superuser, active, and stored.
+        row("last: demote", alone(SUPER, demote(SUPER_A)), DENY, Reason::LastSuperuser),
+        row("last: demote to user", alone(SUPER, UserAct::Update { user: SUPER_A, change: role(Role::User) }), DENY, Reason::LastSuperuser),
+        row("last: deactivate", alone(SUPER, deactivate(SUPER_A)), DENY, Reason::LastSuperuser),
+        row("last: delete", alone(SUPER, UserAct::Delete(SUPER_A)), DENY, Reason::LastSuperuser),
+        row("last: email plus deactivation", alone(SUPER, UserAct::Update { user: SUPER_A, change: UserChange { active: Some(false), ..email() } }), DENY, Reason::LastSuperuser),
+        // Changes that keep it an active superuser are allowed.
+        row("last: email", alone(SUPER, UserAct::Update { user: SUPER_A, change: email() }), ALLOW, Reason::Superuser),
+        row("last: role unchanged", alone(SUPER, UserAct::Update { user: SUPER_A, change: role(Role::Superuser) }), ALLOW, Reason::Superuser),
+        row("last: active unchanged", alone(SUPER, UserAct::Update { user: SUPER_A, change: active(true) }), ALLOW, Reason::Superuser),
+        row("last: move to another org", alone(SUPER, UserAct::Update { user: SUPER_A, change: move_to(Some(ORG_B)) }), ALLOW, Reason::Superuser),
+        // An inactive superuser or a non-superuser is not the last active superuser.
+        row("inactive superuser: demote", alone(SUPER, demote(inactive_super)), ALLOW, Reason::Superuser),
+        row("inactive superuser: delete", alone(SUPER, UserAct::Delete(inactive_super)), ALLOW, Reason::Superuser),
+        row("admin: delete", alone(SUPER, UserAct::Delete(ADMIN_A)), ALLOW, Reason::Superuser),
+        row("admin: deactivate", alone(SUPER, deactivate(ADMIN_A)), ALLOW, Reason::Superuser),
+        // Self-lockout is decided first; other actors are refused for their own reasons.
+        row("self: demote", alone(SUPER, demote(SUPER)), DENY, Reason::SelfLockout),
+        row("self: delete", alone(SUPER, UserAct::Delete(SUPER)), DENY, Reason::SelfLockout),
+        row("admin demotes it", alone(ADMIN_A, demote(SUPER_A)), DENY, Reason::TargetIsSuperuser),
+        row("admin deletes it", alone(ADMIN_A, UserAct::Delete(SUPER_A)), DENY, Reason::RoleRequired),
+        row("inactive superuser actor", alone(SUPER.with_active(false), UserAct::Delete(SUPER_A)), DENY, Reason::Inactive),
+    ];
+    check_table("§5 the last active superuser", &rows);
+}
+
+#[rustfmt::skip]
+#[test]
+fn acts_on_a_missing_user_follow_the_table() {
+    let (a, b) = (ORG_A, ORG_B);
+    let rows = [
+        row("superuser views", missing(SUPER, MissingUserAct::View), ALLOW, Reason::Superuser),
+        row("superuser patches", missing(SUPER_A, MissingUserAct::Update), ALLOW, Reason::Superuser),
+        row("superuser deletes", missing(SUPER, MissingUserAct::Delete), ALLOW, Reason::Superuser),
+        row("superuser adds", missing(SUPER, MissingUserAct::AddMember(b)), ALLOW, Reason::Superuser),
+        row("superuser removes", missing(SUPER, MissingUserAct::RemoveMember(a)), ALLOW, Reason::Superuser),
+        row("admin views", missing(ADMIN_A, MissingUserAct::View), DENY, Reason::TargetMissing),
+        row("admin patches", missing(ADMIN_A, MissingUserAct::Update), DENY, Reason::TargetMissing),
+        row("admin deletes", missing(ADMIN_A, MissingUserAct::Delete), DENY, Reason::RoleRequired),
+        row("admin adds to its org", missing(ADMIN_A, MissingUserAct::AddMember(a)), DENY, Reason::TargetMissing),
+        row("admin adds to another org", missing(ADMIN_A, MissingUserAct::AddMember(b)), DENY, Reason::NotMember),
+        row("admin removes from its org", missing(ADMIN_A, MissingUserAct::RemoveMember(a)), DENY, Reason::TargetMissing),
+        row("admin without org adds", missing(ADMIN_NONE, MissingUserAct::AddMember(a)), DENY, Reason::NotMember),
+        row("user views", missing(USER_A, MissingUserAct::View), DENY, Reason::RoleRequired),
+        row("user adds to its org", missing(USER_A, MissingUserAct::AddMember(a)), DENY, Reason::RoleRequired),
+        row("inactive superuser views", missing(SUPER.with_active(false), MissingUserAct::View), DENY, Reason::Inactive),
+    ];
+    check_table("acts on a missing user", &rows);
 }

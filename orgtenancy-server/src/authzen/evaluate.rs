@@ -6,16 +6,16 @@
 //! - the resource must be one the caller may read (`authorize(caller, Read)` for CAs and
 //!   certificates, `authorize_org(caller, View)` for organizations).
 //!
-//! A missing subject or resource is described to the engine exactly as the REST handlers do
-//! (a plain user in no organization; an organization-less resource nobody created), so a
+//! A missing subject or resource is put to the engine exactly as the REST handlers do
+//! (`MissingUserAct::View`; an organization-less resource nobody created), so a
 //! caller who may see everything (a superuser) learns it is missing (404) and anyone else gets
 //! the same 403 for "missing" and "not visible", with the same message.
 
 use std::collections::HashMap;
 
 use orgtenancy_core::{
-    Action, CreatorAccess, Decision, OrgAct, OrgId, Policy, Principal, Reason, Resource, Role,
-    UserAct, UserId,
+    Action, CreatorAccess, Decision, MissingUserAct, OrgAct, OrgId, Policy, Principal, Reason,
+    Resource, Role, UserAct, UserId,
 };
 use orgtenancy_sqlx::StoreError;
 
@@ -29,7 +29,7 @@ use crate::{
     resources::{MISSING, ca_resource, cert_resource},
 };
 
-/// The id used for a user that does not exist (ids assigned by the store start at 1).
+/// The id of the hypothetical organization-less user of `ManageMembers` (store ids start at 1).
 const NO_USER: UserId = UserId(0);
 
 const SUBJECT_HIDDEN: &str = "the subject does not exist or the caller may not view it";
@@ -85,11 +85,12 @@ impl<'a> Evaluator<'a> {
             Err(StoreError::NotFound(_)) => None,
             Err(other) => return Err(other.into()),
         };
-        let facts = found.unwrap_or(Principal::new(NO_USER, Role::User, None));
-        let view = self
-            .ctx
-            .policy
-            .authorize_user(Some(&self.caller), UserAct::View(facts));
+        // A missing subject is the engine's own question, as in the REST handlers.
+        let policy = &self.ctx.policy;
+        let view = match found {
+            Some(facts) => policy.authorize_user(Some(&self.caller), UserAct::View(facts)),
+            None => policy.authorize_missing_user(&self.caller, MissingUserAct::View),
+        };
         let lookup = visible(found, view, SUBJECT_MISSING, SUBJECT_HIDDEN);
         self.subjects.insert(subject.clone(), lookup.clone());
         Ok(lookup)

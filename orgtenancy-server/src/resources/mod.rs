@@ -135,7 +135,7 @@ fn default_true() -> bool {
 
 /// A new certificate authority: a root, or an intermediate when `parent_ca_id` is given.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateAuthorityCreate")]
+#[oai(rename = "CertificateAuthorityCreate", deny_unknown_fields)]
 pub struct CaCreate {
     /// A name for people (1–255 characters).
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -172,12 +172,16 @@ pub struct CaCreate {
     /// Whether it issues leaf certificates (default true).
     #[oai(default = "default_true")]
     pub allow_leaf_certs: bool,
+    /// Accepted for FastPKI compatibility (SPEC §10) and not used yet: the base URL of this
+    /// CA's CRL and certificate files, for the distribution points of what it issues.
+    #[oai(validator(max_length = 2048))]
+    pub crl_base_url: Option<Text>,
 }
 
 /// `PATCH /cas/{id}`: move a CA (and with `cascade` its descendants and their certificates)
 /// into an organization.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateAuthorityAssign")]
+#[oai(rename = "CertificateAuthorityAssign", deny_unknown_fields)]
 pub struct CaAssign {
     /// The organization to move into; it must exist.
     pub organization_id: i64,
@@ -221,7 +225,7 @@ pub enum StatusName {
 
 /// A new leaf certificate.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateCreate")]
+#[oai(rename = "CertificateCreate", deny_unknown_fields)]
 pub struct CertCreate {
     /// The issuing CA (or give `?ca_id=` in the query).
     pub ca_id: Option<i64>,
@@ -257,7 +261,7 @@ pub struct CertCreate {
 
 /// `POST /certificates/{id}/revoke`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "CertificateRevoke")]
+#[oai(rename = "CertificateRevoke", deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why (at most 1024 characters).
     #[oai(validator(max_length = 1024))]

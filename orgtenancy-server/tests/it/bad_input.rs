@@ -148,6 +148,56 @@ async fn token_form_names_missing_fields(backend: Backend) {
     reply.expect(415).assert_error_shape();
 }
 
+/// Every 422 names the field at fault in words (SPEC §13): as `field`, `parent.field` or
+/// `list[index]`, never poem's `param0` or a type name alone.
+#[rustfmt::skip]
+fn named_details() -> Vec<(Method, &'static str, &'static str, &'static str)> {
+    use Method as M;
+    vec![
+        (M::POST,  "/api/v1/organizations/", r#"{"description": "x"}"#, "missing field `name`"),
+        (M::POST,  "/api/v1/organizations/", r#"{"name": null}"#, "missing field `name`"),
+        (M::POST,  "/api/v1/organizations/", r#"{"name": 5}"#, "invalid name: expected a string, found an integer"),
+        (M::POST,  "/api/v1/organizations/", r#"{"name": "a", "nmae": "b"}"#, "unknown field `nmae`"),
+        (M::POST,  "/api/v1/organizations/", r#"["acme"]"#, "invalid body: expected an object, found an array"),
+        (M::POST,  "/api/v1/users/", r#"{"username": "x", "email": "x@example.com", "password": "long enough", "is_activ": false}"#, "unknown field `is_activ`"),
+        (M::POST,  "/api/v1/users/", r#"{"username": "x", "email": "x@example.com", "password": "long enough", "role": "god"}"#, "invalid role: expected one of `user`, `admin`, `superuser`, got `god`"),
+        (M::POST,  "/api/v1/users/", r#"{"username": "x", "email": "x@example.com", "password": "short"}"#, "invalid password: at least 8 characters"),
+        (M::POST,  "/api/v1/users/", r#"{"username": "x", "email": "nope", "password": "long enough"}"#, "invalid email: not a valid email address"),
+        (M::PATCH, "/api/v1/users/1", r#"{"organization_id": "one"}"#, "invalid organization_id: expected an integer, found a string"),
+        (M::PATCH, "/api/v1/users/1", r#"{"can_create_ca": "yes"}"#, "invalid can_create_ca: expected a boolean, found a string"),
+        (M::POST,  "/api/v1/cas/", r#"{"name": "n", "subject_dn": "CN=x", "valid_days": 1.5}"#, "invalid valid_days: expected an integer, found a number"),
+        (M::POST,  "/api/v1/certificates/?ca_id=1", r#"{"common_name": "a", "certificate_type": "server", "san_dns_names": [null]}"#, "invalid san_dns_names[0]: expected a string, found null"),
+        (M::POST,  "/access/v1/evaluation", r#"{"subject": {"type": "user"}, "action": {"name": "read"}, "resource": {"type": "ca", "id": "1"}}"#, "missing field `subject.id`"),
+        (M::GET,   "/api/v1/organizations/abc", "", "invalid id: `abc` is not a valid id"),
+        (M::POST,  "/api/v1/organizations/1/users/x", "", "invalid user_id: `x` is not a valid id"),
+        (M::GET,   "/api/v1/users/?limit=0", "", "invalid limit:"),
+        (M::GET,   "/api/v1/audit-logs/?user_id=me", "", "invalid user_id:"),
+    ]
+}
+
+async fn details_name_the_field(backend: Backend) {
+    let world = World::new(&backend).await;
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in named_details() {
+        let body = match body {
+            "" => Body::None,
+            text => Body::Raw(Some("application/json"), text.as_bytes().to_vec()),
+        };
+        let reply = world
+            .h
+            .send(method.clone(), path, Some(world.root()), body)
+            .await;
+        let detail = reply.json["detail"].as_str().unwrap_or_default();
+        if reply.code() != 422 || !detail.starts_with(expected) {
+            failures.push(format!(
+                "{method} {path}: {} {detail:?}, expected {expected:?}",
+                reply.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 async fn outside_the_api(backend: Backend) {
     let h = Harness::new(&backend).await;
     for path in ["/nope", "/api", "/api/v2/organizations"] {
@@ -250,6 +300,7 @@ async fn service_endpoints(backend: Backend) {
 
 on_both_backends!(
     bad_requests,
+    details_name_the_field,
     token_form_names_missing_fields,
     outside_the_api,
     oversized_bodies,

@@ -64,7 +64,8 @@ fn organization_rows() -> Vec<Row> {
         row([200, 403, 403, 403, 403, 403, 403], POST,   "/organizations/{org_a}/users/{fresh_member_b}", None, "add a member of B to A"),
         row([200, 200, 403, 403, 403, 403, 403], POST,   "/organizations/{org_a}/users/{fresh_member_a}", None, "add a member of A to A again"),
         row([200, 403, 403, 403, 403, 403, 403], POST,   "/organizations/{org_a}/users/{root}", None, "add the superuser to A"),
-        row([404, 404, 403, 403, 403, 403, 403], POST,   "/organizations/{org_a}/users/{missing}", None, "add a missing user to A"),
+        // An admin gets the answer of any user it may not add (issue 11 item 5: no oracle).
+        row([404, 403, 403, 403, 403, 403, 403], POST,   "/organizations/{org_a}/users/{missing}", None, "add a missing user to A"),
         row([404, 403, 403, 403, 403, 403, 403], POST,   "/organizations/{missing}/users/{fresh_user}", None, "add a user to a missing organization"),
         row([200, 200, 403, 403, 403, 403, 403], DELETE, "/organizations/{org_a}/users/{fresh_member_a}", None, "remove a member of A from A"),
         row([404, 404, 403, 403, 403, 403, 403], DELETE, "/organizations/{org_a}/users/{fresh_member_b}", None, "remove a member of B from A"),

@@ -53,6 +53,8 @@ fn readme_walkthrough_works_as_written() {
         "\"status\": \"valid\"",
         "alice reads the organization-less CA: 403",
         "alice reads the adopted CA: 200",
+        "authzen: alice read legacy: true (rule 6)",
+        "authzen: alice can_delete_ca legacy: false (rule 7)",
         "delete organization: 409",
         "ca_create by bob",
         "cert_create by alice",

@@ -119,6 +119,9 @@ struct Run {
     /// How many acts of each kind (and probes of stopped tokens) were allowed and refused.
     kinds: BTreeMap<String, (usize, usize)>,
     names: u64,
+    /// The description each organization was last given by `UpdateOrg` (a PUT that sets the
+    /// same one again changes nothing and is not audited, issue 11).
+    descriptions: BTreeMap<i64, String>,
 }
 
 impl Run {
@@ -150,6 +153,7 @@ impl Run {
             statuses: BTreeMap::new(),
             kinds: BTreeMap::new(),
             names: 0,
+            descriptions: BTreeMap::new(),
         };
         // The bootstrap user, created anonymously.
         run.audited("user_create", None, root);
@@ -594,6 +598,10 @@ fn apply_change(user: &mut UserM, change: Change) {
         user.role = role;
     }
     if let Some(active) = change.active {
+        // A deactivation ends every session for good, as a password change does (issue 11).
+        if user.active && !active {
+            user.sign_outs += 1;
+        }
         user.active = active;
     }
     if let Some(org) = change.org {

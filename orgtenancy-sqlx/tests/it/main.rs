@@ -13,6 +13,8 @@
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
 //! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
+//! * [`superusers`]: the last active superuser, deactivation, no-op patches, audited
+//!   logout, re-checked facts (issue 11).
 //! * [`model`]: random operation sequences checked against an in-memory model.
 //! * [`password`]: argon2id hashing.
 #![expect(
@@ -59,6 +61,7 @@ mod password;
 mod pki;
 mod pki_writes;
 mod scopes;
+mod superusers;
 mod support;
 mod tokens;
 mod users;

@@ -310,6 +310,13 @@ impl Model {
         (principal, policy)
     }
 
+    /// Whether an active superuser other than `id` exists.
+    fn other_superuser(&self, id: UserId) -> bool {
+        self.users
+            .values()
+            .any(|u| u.id != id && u.role == Role::Superuser && u.is_active)
+    }
+
     fn audit(
         &mut self,
         action: &str,
@@ -471,6 +478,13 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
                 && model.orgs.values().any(|o| o.id != id && o.name == *name)
             {
                 return expect_error(actual, &[StoreError::Conflict(Conflict::OrganizationName)]);
+            }
+            if name.as_ref().is_none_or(|n| *n == before.name)
+                && desc.as_ref().is_none_or(|d| *d == before.description)
+            {
+                // Nothing changes: nothing written, nothing audited, `updated_at` kept.
+                prop_assert_eq!(&succeeded(actual)?, &before);
+                return Ok(());
             }
             let org = succeeded(actual)?;
             prop_assert!(org.updated_at >= before.updated_at);
@@ -680,7 +694,32 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
             let Some(before) = model.users.get(&id).cloned() else {
                 return expect_error(actual, &[StoreError::NotFound(Entity::User)]);
             };
-            if let Some(email) = &patch.email
+            // Only real changes count: a field set to its value is none (a password always is).
+            let change = UserPatch {
+                email: patch.email.clone().filter(|e| *e != before.email),
+                password_hash: patch.password_hash.clone(),
+                capabilities: patch.capabilities.filter(|c| *c != before.capabilities),
+                role: patch.role.filter(|r| *r != before.role),
+                is_active: patch.is_active.filter(|a| *a != before.is_active),
+                organization_id: patch
+                    .organization_id
+                    .filter(|o| *o != before.organization_id),
+                expected: None,
+            };
+            if change == UserPatch::default() {
+                // Nothing written, nothing audited, `updated_at` kept.
+                prop_assert_eq!(&succeeded(actual)?, &before);
+                return Ok(());
+            }
+            let demotes = change.role.is_some() || change.is_active == Some(false);
+            if demotes
+                && before.role == Role::Superuser
+                && before.is_active
+                && !model.other_superuser(id)
+            {
+                return expect_error(actual, &[StoreError::Conflict(Conflict::LastSuperuser)]);
+            }
+            if let Some(email) = &change.email
                 && model
                     .users
                     .values()
@@ -688,7 +727,7 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
             {
                 return expect_error(actual, &[StoreError::Conflict(Conflict::Email)]);
             }
-            if let Some(Some(org)) = patch.organization_id
+            if let Some(Some(org)) = change.organization_id
                 && !model.orgs.contains_key(&org)
             {
                 return expect_error(
@@ -698,20 +737,22 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
             }
             let updated = succeeded(actual)?;
             prop_assert!(updated.updated_at >= before.updated_at);
-            let tokens_valid_after = if patch.password_hash.is_some() {
-                prop_assert_eq!(updated.tokens_valid_after, updated.updated_at);
-                updated.tokens_valid_after
-            } else {
-                before.tokens_valid_after
-            };
+            // A new password or a deactivation ends every session.
+            let tokens_valid_after =
+                if change.password_hash.is_some() || change.is_active == Some(false) {
+                    prop_assert_eq!(updated.tokens_valid_after, updated.updated_at);
+                    updated.tokens_valid_after
+                } else {
+                    before.tokens_valid_after
+                };
             let mut fields = Vec::new();
             for (name, set) in [
-                ("email", patch.email.is_some()),
-                ("password", patch.password_hash.is_some()),
-                ("capabilities", patch.capabilities.is_some()),
-                ("role", patch.role.is_some()),
-                ("is_active", patch.is_active.is_some()),
-                ("organization_id", patch.organization_id.is_some()),
+                ("email", change.email.is_some()),
+                ("password", change.password_hash.is_some()),
+                ("capabilities", change.capabilities.is_some()),
+                ("role", change.role.is_some()),
+                ("is_active", change.is_active.is_some()),
+                ("organization_id", change.organization_id.is_some()),
             ] {
                 if set {
                     fields.push(name);
@@ -729,29 +770,35 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
                 ..before.clone()
             };
             prop_assert_eq!(&updated, &expected);
-            let detail = if fields.is_empty() {
-                "no fields".to_owned()
-            } else {
-                fields.join(", ")
+            let detail = fields.join(", ");
+            // A move between two organizations is audited for each (the new one first).
+            let orgs = match (before.organization_id, updated.organization_id) {
+                (Some(left), Some(joined)) if left != joined => vec![Some(joined), Some(left)],
+                (left, joined) => vec![joined.or(left)],
             };
-            let org = updated.organization_id.or(before.organization_id);
             model.users.insert(id, updated);
-            model.audit(
-                "user_update",
-                &actor,
-                org,
-                "user",
-                id.to_string(),
-                Some(detail),
-            );
+            for org in orgs {
+                model.audit(
+                    "user_update",
+                    &actor,
+                    org,
+                    "user",
+                    id.to_string(),
+                    Some(detail.clone()),
+                );
+            }
         }
         Op::DeleteUser { actor, user } => {
             let actor = model.actor(actor);
             let id = model.user(user);
             let actual = store.delete_user(&actor, id).await;
-            let Some(before) = model.users.remove(&id) else {
+            let Some(before) = model.users.get(&id).cloned() else {
                 return expect_error(actual, &[StoreError::NotFound(Entity::User)]);
             };
+            if before.role == Role::Superuser && before.is_active && !model.other_superuser(id) {
+                return expect_error(actual, &[StoreError::Conflict(Conflict::LastSuperuser)]);
+            }
+            model.users.remove(&id);
             succeeded(actual)?;
             model.audit(
                 "user_delete",
@@ -764,13 +811,23 @@ async fn step(store: &SqlStore, model: &mut Model, op: &Op) -> Result<(), TestCa
         }
         Op::InvalidateTokens { user } => {
             let id = model.user(user);
-            let actual = store.invalidate_tokens(id).await;
+            let actor = model.actor(user);
+            let actual = store.invalidate_tokens(&actor, id).await;
             let Some(before) = model.users.get_mut(&id) else {
                 return expect_error(actual, &[StoreError::NotFound(Entity::User)]);
             };
             let at = succeeded(actual)?;
             prop_assert!(at >= before.tokens_valid_after);
             before.tokens_valid_after = at;
+            let org = before.organization_id;
+            model.audit(
+                "token_invalidate",
+                &actor,
+                org,
+                "user",
+                id.to_string(),
+                Some("every session ended".to_owned()),
+            );
         }
         Op::GetOrg { org } => {
             let id = model.org(org);

@@ -136,7 +136,10 @@ async fn invalidate_everywhere(store: &SqlStore) {
         .insert_refresh_token(bob.id, "t2", later)
         .await
         .expect("insert");
-    let cut = store.invalidate_tokens(bob.id).await.expect("invalidate");
+    let cut = store
+        .invalidate_tokens(&crate::support::root(), bob.id)
+        .await
+        .expect("invalidate");
     assert!(cut >= bob.tokens_valid_after);
     let reread = store.get_user(bob.id).await.expect("get");
     assert_eq!(reread.tokens_valid_after, cut);

@@ -22,13 +22,19 @@ impl Run {
                 self.audited("org_create", by, reply.id());
             }
             Op::UpdateOrg(org) => {
-                self.audited("org_update", by, org);
+                // The description `send` gave it; the same one again is no change.
+                let description = format!("changed {}", self.names);
+                if self.descriptions.insert(org, description.clone()) != Some(description) {
+                    self.audited("org_update", by, org);
+                }
                 self.check_org(body);
             }
             Op::RenameOrg { org, ref name } => {
                 let name = name.as_deref().unwrap_or_default().trim().to_owned();
-                self.model.orgs.insert(org, name);
-                self.audited("org_update", by, org);
+                // Renaming to its own name changes nothing and is not audited (issue 11).
+                if self.model.orgs.insert(org, name.clone()) != Some(name) {
+                    self.audited("org_update", by, org);
+                }
                 self.check_org(body);
             }
             Op::RevokeCert(cert) => {
@@ -51,10 +57,26 @@ impl Run {
                 self.check_user(reply.id(), body);
             }
             Op::UpdateUser { target, change } => {
+                // Only a real change is audited, once per organization concerned (a move
+                // between two organizations: both), issue 11.
+                let mut entries = 1;
                 if let Some(user) = self.model.users.get_mut(&target) {
+                    let before = (user.role, user.org, user.flags, user.active);
                     apply_change(user, change);
+                    let after = (user.role, user.org, user.flags, user.active);
+                    let real = change.email || change.password.is_some() || before != after;
+                    let moved = matches!((before.1, after.1), (Some(l), Some(j)) if l != j);
+                    entries = if !real {
+                        0
+                    } else if moved {
+                        2
+                    } else {
+                        1
+                    };
                 }
-                self.audited("user_update", by, target);
+                for _ in 0..entries {
+                    self.audited("user_update", by, target);
+                }
                 self.check_user(target, body);
             }
             Op::DeleteUser(target) => {
@@ -124,6 +146,7 @@ impl Run {
                 self.check_key(body, pem, "certificate");
             }
             Op::Logout { refresh } => {
+                self.audited("logout", by, actor);
                 self.held[token].1.spent = true;
                 // Only one's own refresh token is revoked: another user's stays valid.
                 if refresh == Some(actor)
@@ -133,6 +156,7 @@ impl Run {
                 }
             }
             Op::Invalidate => {
+                self.audited("token_invalidate", by, actor);
                 if let Some(user) = self.model.users.get_mut(&actor) {
                     user.sign_outs += 1;
                 }
