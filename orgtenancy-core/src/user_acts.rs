@@ -27,6 +27,9 @@ pub enum UserAct {
     },
     /// Delete one user.
     Delete(Principal),
+    /// Forget the failed logins counted against a username, so it may log in again at once
+    /// (an operator's act on the login limits; superuser only).
+    ClearLoginLockout,
 }
 
 /// The fields a user update asks to set. A field set to its current value is not a change.
@@ -158,7 +161,7 @@ impl Policy {
             UserAct::Create {
                 role, organization, ..
             } => create(principal, role, organization),
-            UserAct::List => superuser_only(principal),
+            UserAct::List | UserAct::ClearLoginLockout => superuser_only(principal),
             UserAct::View(user) => view(principal, &user),
             UserAct::Update { user, change } => update(principal, &user, change, census),
             UserAct::Delete(user) => {

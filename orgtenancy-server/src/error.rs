@@ -155,9 +155,14 @@ impl ApiError {
     }
 
     /// The error for a denied [`Decision`]: 401 when the engine says authentication is
-    /// missing, 403 otherwise. The reason is logged, and given to the client as the detail.
+    /// missing, 403 otherwise. The reason (and its §3 rule) goes into the request's log line
+    /// ([`crate::request_log`]), and is given to the client as the detail.
     pub fn denied(decision: Decision) -> ApiError {
-        tracing::info!(reason = ?decision.reason, "request denied");
+        let span = tracing::Span::current();
+        span.record("reason", tracing::field::debug(decision.reason));
+        if let Some(rule) = decision.reason.rule() {
+            span.record("rule", rule);
+        }
         match decision.reason {
             Reason::Anonymous => ApiError::unauthorized(decision.reason.describe()),
             // One text for every "outside your organization" denial: a missing row is

@@ -24,7 +24,8 @@
 //! 1. **Middleware** ([`app`]): JSON errors outermost ([`error`]), trailing-slash
 //!    normalisation (collection paths answer with and without the slash, no redirects), a
 //!    request-body size limit ([`payload`]), a header size limit and a request timeout
-//!    (`limits`), security headers on every response ([`headers`]), request tracing.
+//!    (`limits`), security headers on every response ([`headers`]), one log line per request
+//!    with its id and user ([`request_log`]).
 //! 2. **Operations** (`auth`, `users`, `organizations`, `audit`, `cas`, `certificates`): one `#[OpenApi]` struct per
 //!    area, holding the shared `Context` in a field. Each handler is thin: authenticate (the
 //!    user is re-read from the store on every request), ask `orgtenancy-core` for a
@@ -57,11 +58,14 @@ pub mod fuzzing;
 pub mod headers;
 mod hostile;
 mod limits;
+mod lockouts;
+pub mod operate;
 mod organizations;
 mod params;
 mod passwords;
 pub mod payload;
 pub mod pki;
+pub mod request_log;
 mod resources;
 mod schema;
 pub mod text;
@@ -78,11 +82,12 @@ use poem::{
     EndpointExt, IntoResponse, Response, Route,
     endpoint::BoxEndpoint,
     get, handler,
-    middleware::{NormalizePath, Tracing, TrailingSlash},
+    middleware::{NormalizePath, TrailingSlash},
 };
 use poem_openapi::{OpenApiService, Tags, payload::Json};
 
 pub use config::ServerConfig;
+pub use lockouts::LockoutCleared;
 pub use resources::{
     CaAssign, CaCreate, CaOut, CertCreate, CertOut, CertificateTypeName, KeyTypeName,
     RevokeRequest, StatusName,
@@ -207,6 +212,9 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         CertificatesApi {
             ctx: Arc::clone(&ctx),
         },
+        lockouts::LockoutsApi {
+            ctx: Arc::clone(&ctx),
+        },
     );
     let api = OpenApiService::new(apis, "orgtenancy", VERSION)
         .description(
@@ -247,7 +255,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         .around(move |next, request| header_limit.apply(next, request))
         .around(move |next, request| error::json_errors(next, request, Arc::clone(&params)))
         .around(headers::security_headers)
-        .with(Tracing)
+        .around(request_log::log_request)
         .map_to_response()
         .boxed())
 }

@@ -1,13 +1,16 @@
 //! `orgtenancy-server`: parses its configuration, connects to the database (running the
 //! embedded migrations), builds the API with [`orgtenancy_server::app`] and serves it until
-//! SIGINT or SIGTERM, finishing the requests in flight.
+//! SIGINT or SIGTERM, finishing the requests in flight, then checkpoints SQLite's WAL into
+//! the database file. The one-off commands and the start-up line live in
+//! [`orgtenancy_server::operate`].
 
-use std::{process::ExitCode, time::Duration};
+use std::{process::ExitCode, sync::Arc, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use orgtenancy_core::{CreatorAccess, Policy};
 use orgtenancy_server::wire::JsonProtocolErrors;
-use orgtenancy_server::{ServerConfig, app};
+use orgtenancy_server::{ServerConfig, app, operate};
+use orgtenancy_sqlx::{SqlStore, Store as _};
 use poem::{
     Server,
     listener::{Listener, TcpListener},
@@ -137,8 +140,21 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Verify the audit log's hash chain and exit: 0 when intact, 1 when broken (the first
-    /// broken entry is printed), 2 when it cannot be verified.
+    /// broken entry is printed), 2 when it cannot be verified (no database, no audit log).
+    /// The database is opened read-only and never created or migrated.
     VerifyAudit,
+    /// Create a superuser (also when the database already has users) and exit; the password
+    /// is the first line of standard input (at least 8 characters). Audited as
+    /// `user_create` by `orgtenancy-server create-superuser`. Exit 1 when the username or
+    /// email is taken.
+    CreateSuperuser {
+        /// The new superuser's username.
+        #[arg(long)]
+        username: String,
+        /// The new superuser's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// A parsed `--key-encryption-key` (a newtype: clap treats a bare `Vec` as many values).
@@ -196,6 +212,7 @@ impl Cli {
 }
 
 fn init_logging(cli: &Cli) -> Result<(), String> {
+    operate::check_log_filter(&cli.log_level)?;
     let filter = EnvFilter::try_new(&cli.log_level)
         .map_err(|error| format!("invalid --log-level `{}`: {error}", cli.log_level))?;
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -238,70 +255,76 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Opens the database (creating and migrating it) within [`operate::STARTUP_TIMEOUT`]; an
+/// error names it (password redacted) and says why.
+async fn open_database(url: &str) -> Result<SqlStore, String> {
+    SqlStore::open_within(url, operate::STARTUP_TIMEOUT)
+        .await
+        .map_err(|error| {
+            format!(
+                "cannot open the database {}: {error}",
+                operate::redact_url(url)
+            )
+        })
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.server_config();
-    let store = orgtenancy_sqlx::connect(&cli.database_url)
+    let policy = config.policy;
+    let store = open_database(&cli.database_url).await?;
+    let on_database = |error: &dyn std::fmt::Display| {
+        format!(
+            "cannot start on the database {}: {error}",
+            operate::redact_url(&cli.database_url)
+        )
+    };
+    let no_users = store
+        .has_no_users()
         .await
-        .map_err(|error| format!("cannot open the database: {error}"))?;
-    let api = app(store, config)
+        .map_err(|error| on_database(&error))?;
+    let api = app(Arc::new(store.clone()), config)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| on_database(&error))?;
     let acceptor = TcpListener::bind(cli.bind.clone())
         .into_acceptor()
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", cli.bind))?;
-    tracing::info!(bind = %cli.bind, version = orgtenancy_server::VERSION, "orgtenancy-server starting");
+    operate::log_startup(&operate::Startup {
+        bind: &cli.bind,
+        database_url: &cli.database_url,
+        policy: &policy,
+        no_users,
+    });
     // Requests hyper cannot parse are answered with JSON too (see `wire`).
-    Server::new_with_acceptor(JsonProtocolErrors(acceptor))
+    let served = Server::new_with_acceptor(JsonProtocolErrors(acceptor))
         .idle_timeout(Duration::from_secs(cli.idle_timeout_seconds))
         .run_with_graceful_shutdown(api, shutdown_signal(), Some(SHUTDOWN_GRACE))
         .await
-        .map_err(|error| format!("cannot serve on {}: {error}", cli.bind))?;
+        .map_err(|error| format!("cannot serve on {}: {error}", cli.bind));
+    // Everything committed moves from the WAL into the .db file: a copy of it alone is whole.
+    if let Err(error) = store.checkpoint().await {
+        tracing::warn!(%error, "cannot checkpoint the SQLite database");
+    }
+    store.close().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// `verify-audit`: prints the chain's state on stdout; see [`Command::VerifyAudit`].
-async fn verify_audit(database_url: &str) -> ExitCode {
-    const CANNOT_VERIFY: u8 = 2;
-    let report = match orgtenancy_sqlx::connect_existing(database_url).await {
-        Ok(store) => store.verify_audit_chain().await,
-        Err(error) => Err(error),
-    };
-    let report = match report {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("orgtenancy-server: cannot verify the audit chain: {error}");
-            return ExitCode::from(CANNOT_VERIFY);
-        }
-    };
-    let head = report
-        .head_id
-        .map_or_else(|| "none".to_owned(), |id| id.to_string());
-    match report.first_broken {
-        None => {
-            println!(
-                "audit chain intact: {} entries checked, {} older entries before the chain; \
-                 head entry {head}, hash {}",
-                report.entries_checked, report.unchained_entries, report.head_hash
-            );
-            ExitCode::SUCCESS
-        }
-        Some(broken) => {
-            println!(
-                "audit chain BROKEN at entry {} ({}): {}; {} entries intact before it",
-                broken.id,
-                broken.reason.code(),
-                broken.reason.describe(),
-                report.entries_checked
-            );
-            ExitCode::FAILURE
-        }
-    }
+/// `create-superuser`: see [`Command::CreateSuperuser`].
+async fn create_superuser(database_url: &str, username: &str, email: &str) -> Result<(), String> {
+    let password = operate::read_password(&mut std::io::stdin().lock())?;
+    let store = open_database(database_url).await?;
+    let created = operate::create_superuser(&store, username, email, password).await;
+    let _ = store.checkpoint().await;
+    store.close().await;
+    let user = created?;
+    println!("created superuser `{}` (id {})", user.username, user.id);
+    Ok(())
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     if let Err(error) = init_logging(&cli) {
         eprintln!("orgtenancy-server: {error}");
         return ExitCode::FAILURE;
@@ -316,10 +339,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::VerifyAudit) = cli.command {
-        return runtime.block_on(verify_audit(&cli.database_url));
-    }
-    match runtime.block_on(run(cli)) {
+    let outcome = match cli.command.take() {
+        Some(Command::VerifyAudit) => {
+            return runtime.block_on(operate::verify_audit(&cli.database_url));
+        }
+        Some(Command::CreateSuperuser { username, email }) => {
+            runtime.block_on(create_superuser(&cli.database_url, &username, &email))
+        }
+        None => runtime.block_on(run(cli)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "orgtenancy-server failed");

@@ -173,7 +173,7 @@ impl LoginThrottle {
 
 /// The key of a username: lowercased (usernames are compared case-insensitively here), cut
 /// to the longest username there can be.
-fn username_key(username: &str) -> String {
+pub(crate) fn username_key(username: &str) -> String {
     truncate(&username.to_lowercase())
 }
 

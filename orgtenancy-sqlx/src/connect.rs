@@ -15,14 +15,14 @@ use crate::{SqlStore, Store, StoreError, StoreResult, db::Pool};
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a caller waits for a free pooled connection before the store is `Unavailable`.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections in a file-backed SQLite pool (readers run in parallel under WAL; writers queue
 /// on the database's write lock).
-const SQLITE_MAX_CONNECTIONS: u32 = 8;
+pub(crate) const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// Connections in a PostgreSQL pool.
-const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+pub(crate) const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
 /// Opens the store at `url` and runs the migrations; the server's entry point.
 ///
@@ -83,7 +83,7 @@ fn sqlite_options_with(url: &str, create: bool) -> StoreResult<SqliteConnectOpti
     })
 }
 
-fn is_memory(url: &str) -> bool {
+pub(crate) fn is_memory(url: &str) -> bool {
     url.starts_with("sqlite::memory:") || url.contains("mode=memory")
 }
 

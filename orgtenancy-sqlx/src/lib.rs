@@ -117,6 +117,7 @@ mod connect;
 mod db;
 mod error;
 mod model;
+mod open;
 pub mod password;
 mod pki;
 mod rows;
@@ -133,6 +134,7 @@ pub use connect::{SQLITE_BUSY_TIMEOUT, connect, connect_existing, sqlite_options
 pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
+pub use open::OpenError;
 pub use pki::{
     Adoption, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus,
     NewCertificate, NewCertificateAuthority, PkiStore,

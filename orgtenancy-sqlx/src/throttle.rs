@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::{
-    SqlStore, StoreError, StoreResult,
+    Actor, NewAuditEntry, SqlStore, StoreError, StoreResult, User,
     db::{Backend, Sql},
     error::db,
     sql_store::now,
@@ -77,6 +77,18 @@ pub trait ThrottleStore: Send + Sync {
 
     /// Forgets every attempt counted against `key`.
     async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()>;
+
+    /// An operator's act: forgets the attempts counted against the username `key` (as the
+    /// caller normalizes it) and audits `login_lockout_clear` in the same transaction,
+    /// attributed to `actor`: resource type `user`, the id and organization of `user` (the
+    /// account with that username, if there is one), and `key` with the number of attempts
+    /// forgotten in the detail. Returns that number (0 when none were counted; still audited).
+    async fn clear_login_lockout(
+        &self,
+        actor: &Actor,
+        key: &str,
+        user: Option<&User>,
+    ) -> StoreResult<u32>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -189,6 +201,35 @@ impl ThrottleStore for SqlStore {
         let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
         sql.bind(kind.as_str()).push(" AND subject = ").bind(key);
         self.change_login_attempts(sql).await
+    }
+
+    async fn clear_login_lockout(
+        &self,
+        actor: &Actor,
+        key: &str,
+        user: Option<&User>,
+    ) -> StoreResult<u32> {
+        check_key(key)?;
+        let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
+        sql.bind(ThrottleKind::Username.as_str())
+            .push(" AND subject = ")
+            .bind(key)
+            .push(" RETURNING attempts");
+        let mut tx = self.write().await?;
+        let row: Option<(i64,)> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+        let cleared = row.map_or(0, |(attempts,)| u32::try_from(attempts).unwrap_or(u32::MAX));
+        let entry = NewAuditEntry {
+            action: "login_lockout_clear".to_owned(),
+            actor: actor.clone(),
+            organization_id: user.and_then(|user| user.organization_id),
+            resource_type: Some("user".to_owned()),
+            resource_id: user.map(|user| user.id.to_string()),
+            detail: Some(format!("{key}: {cleared} counted login attempts forgotten")),
+        };
+        // Last statement before the commit (it locks the chain's head on PostgreSQL).
+        crate::chain_sql::append(&mut tx.conn(), entry).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(cleared)
     }
 }
 

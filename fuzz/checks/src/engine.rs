@@ -498,10 +498,12 @@ fn check_user_act(policy: Policy, input: &EngineInput) -> Checked {
         return Ok(());
     }
     match act {
-        UserAct::List | UserAct::Delete(_) => Err(crate::Violation(format!(
-            "a non-superuser lists or deletes users: {}",
-            context()
-        ))),
+        UserAct::List | UserAct::Delete(_) | UserAct::ClearLoginLockout => {
+            Err(crate::Violation(format!(
+                "a non-superuser lists or deletes users or clears a lockout: {}",
+                context()
+            )))
+        }
         UserAct::View(user) | UserAct::Update { user, .. } => ensure(
             user.id == p.id
                 || (p.role == Role::Admin

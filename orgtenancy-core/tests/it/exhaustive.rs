@@ -449,6 +449,7 @@ enum UAct {
     View(U),
     Update(U, Patch),
     Delete(U),
+    ClearLoginLockout,
 }
 
 const TARGET_FLAGS: u8 = 0b00101;
@@ -506,6 +507,8 @@ fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct, others: boo
                 || (is_self(u) && !superuser_fields && !flags_change)
         }
         UAct::Delete(u) => actor.role == R::Super && !is_self(u) && !last_superuser(u),
+        // An operator's act on the login limits (issue 12): superusers only.
+        UAct::ClearLoginLockout => actor.role == R::Super,
     }
 }
 
@@ -521,6 +524,7 @@ fn engine_user_act(act: UAct) -> UserAct {
             first_user: first,
         },
         UAct::List => UserAct::List,
+        UAct::ClearLoginLockout => UserAct::ClearLoginLockout,
         UAct::View(u) => UserAct::View(engine_user(u)),
         UAct::Delete(u) => UserAct::Delete(engine_user(u)),
         UAct::Update(u, p) => {
@@ -583,7 +587,7 @@ fn every_user_decision_matches_the_oracle() {
         if let Some(me) = actor {
             targets.push(*me);
         }
-        let mut acts = vec![UAct::List];
+        let mut acts = vec![UAct::List, UAct::ClearLoginLockout];
         for role in ROLES {
             for org in ORGS {
                 for first in [false, true] {
@@ -621,11 +625,11 @@ fn every_user_decision_matches_the_oracle() {
     }
     println!("exhaustive §5: checked {checked} user cases against the oracle");
     // Anonymous: 18 other targets; each of the 18 users: 18 others and itself. Each target
-    // has View, Delete and one Update per patch; plus List and 18 Creates; two policies,
-    // each with and without another active superuser.
+    // has View, Delete and one Update per patch; plus List, ClearLoginLockout and 18
+    // Creates; two policies, each with and without another active superuser.
     let per_target = 2 + patches.len();
-    let anonymous = 1 + 18 + 18 * per_target;
-    let signed_in = 1 + 18 + 19 * per_target;
+    let anonymous = 2 + 18 + 18 * per_target;
+    let signed_in = 2 + 18 + 19 * per_target;
     assert_eq!(checked, 4 * (anonymous + 18 * signed_in));
     assert!(
         failures.is_empty(),

@@ -119,6 +119,7 @@ fn user_act() -> impl Strategy<Value = UserAct> {
             }
         ),
         Just(UserAct::List),
+        Just(UserAct::ClearLoginLockout),
         principal().prop_map(UserAct::View),
         (principal(), user_change()).prop_map(|(user, change)| UserAct::Update { user, change }),
         principal().prop_map(UserAct::Delete),
@@ -158,7 +159,7 @@ fn settle_user(actor: &Principal, act: UserAct) -> UserAct {
 fn target_of_user_act(act: &UserAct) -> Option<Principal> {
     match act {
         UserAct::View(user) | UserAct::Delete(user) | UserAct::Update { user, .. } => Some(*user),
-        UserAct::Create { .. } | UserAct::List => None,
+        UserAct::Create { .. } | UserAct::List | UserAct::ClearLoginLockout => None,
     }
 }
 

@@ -121,6 +121,11 @@ fn reading_users_follows_the_table() {
         row("list: admin", usr(ADMIN_A, UserAct::List), DENY, Reason::RoleRequired),
         row("list: user", usr(USER_A, UserAct::List), DENY, Reason::RoleRequired),
         row("list: inactive superuser", usr(SUPER.with_active(false), UserAct::List), DENY, Reason::Inactive),
+        row("clear a login lockout: superuser", usr(SUPER, UserAct::ClearLoginLockout), ALLOW, Reason::Superuser),
+        row("clear a login lockout: admin", usr(ADMIN_A, UserAct::ClearLoginLockout), DENY, Reason::RoleRequired),
+        row("clear a login lockout: user", usr(USER_A, UserAct::ClearLoginLockout), DENY, Reason::RoleRequired),
+        row("clear a login lockout: inactive superuser", usr(SUPER.with_active(false), UserAct::ClearLoginLockout), DENY, Reason::Inactive),
+        row("clear a login lockout: anonymous", anon(OPEN, UserAct::ClearLoginLockout), DENY, Reason::Anonymous),
         // GET /users/me — any active user (as viewing oneself).
         row("me: user", usr(USER_A, UserAct::View(USER_A)), ALLOW, Reason::SelfService),
         row("me: user without org", usr(USER_NONE, UserAct::View(USER_NONE)), ALLOW, Reason::SelfService),

@@ -49,6 +49,7 @@ mod malformed_http;
 mod matrix;
 mod multiprocess;
 mod openapi_examples;
+mod operations;
 mod pki_flows;
 mod pki_matrix;
 mod pki_move_audit;
