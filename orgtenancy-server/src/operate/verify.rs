@@ -22,10 +22,10 @@ pub async fn verify_audit(url: &str) -> ExitCode {
         );
         ExitCode::from(CANNOT_VERIFY)
     };
-    if let Some(path) = sqlite_file(url) {
-        if !std::path::Path::new(path).is_file() {
-            return cannot(&format!("no database file at `{path}`"));
-        }
+    if let Some(path) = sqlite_file(url)
+        && !std::path::Path::new(path).is_file()
+    {
+        return cannot(&format!("no database file at `{path}`"));
     }
     let store = match SqlStore::open_read_only(url, STARTUP_TIMEOUT).await {
         Ok(store) => store,
