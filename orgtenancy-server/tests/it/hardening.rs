@@ -217,13 +217,15 @@ async fn unknown_users_are_treated_like_wrong_passwords(backend: Backend) {
         replies.push((first, third));
     }
     let [(alice, alice_throttled), (ghost, ghost_throttled)] = replies.try_into().unwrap();
-    // The same answers, byte for byte and header for header (but the date).
+    // The same answers, byte for byte and header for header (but the date and the request id,
+    // which is every request's own).
     assert_eq!(alice.text, ghost.text);
     assert_eq!(alice_throttled.text, ghost_throttled.text);
     let without_date = |reply: &Reply| {
         let mut headers = reply.headers.clone();
         headers.remove("date");
         headers.remove("retry-after");
+        assert!(headers.remove("x-request-id").is_some(), "no request id");
         headers
     };
     assert_eq!(without_date(&alice), without_date(&ghost));
