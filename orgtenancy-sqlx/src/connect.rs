@@ -125,22 +125,7 @@ impl SqlStore {
     async fn open(url: &str, create: bool) -> StoreResult<SqlStore> {
         if url.starts_with("sqlite:") {
             let options = sqlite_options_with(url, create)?;
-            let pool = if is_memory(url) {
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_with(options)
-                    .await
-            } else {
-                SqlitePoolOptions::new()
-                    .max_connections(SQLITE_MAX_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_with(options)
-                    .await
-            };
+            let pool = sqlite_pool_options(url).connect_with(options).await;
             SqlStore::from_sqlite_pool(pool.map_err(crate::error::db)?).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
@@ -180,5 +165,20 @@ impl SqlStore {
         Ok(SqlStore {
             pool: Pool::Postgres(pool),
         })
+    }
+}
+
+/// The pool settings for a SQLite URL: one connection kept forever for an in-memory database
+/// (each connection would be a database of its own), else a small pool of writers and readers.
+pub(crate) fn sqlite_pool_options(url: &str) -> SqlitePoolOptions {
+    let options = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    if is_memory(url) {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        options.max_connections(SQLITE_MAX_CONNECTIONS)
     }
 }

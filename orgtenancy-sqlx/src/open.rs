@@ -198,22 +198,9 @@ impl SqlStore {
 }
 
 async fn sqlite_pool(url: &str, options: SqliteConnectOptions) -> Result<SqlitePool, OpenError> {
-    let pool = if is_memory(url) {
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-    } else {
-        SqlitePoolOptions::new()
-            .max_connections(crate::connect::SQLITE_MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-    };
+    let pool = crate::connect::sqlite_pool_options(url)
+        .connect_with(options)
+        .await;
     pool.map_err(|error| OpenError::new(StoreError::Unavailable, error.to_string()))
 }
 
