@@ -113,9 +113,15 @@ impl Context {
     /// not revoked, and its user still exists, is active and has not invalidated its tokens
     /// (password change, sign-out everywhere) since the token was issued.
     pub(crate) async fn authenticate(&self, token: &BearerToken) -> Result<Caller, ApiError> {
+        self.authenticate_bearer(&token.0).await
+    }
+
+    /// [`Context::authenticate`] of the token itself (the checker of
+    /// [`Authenticated`](crate::extract::Authenticated) calls it).
+    pub(crate) async fn authenticate_bearer(&self, token: &Bearer) -> Result<Caller, ApiError> {
         let claims = self
             .tokens
-            .verify_access(&token.0.token)
+            .verify_access(&token.token)
             .map_err(|error| match error {
                 TokenError::Expired => ApiError::unauthorized("the token has expired"),
                 TokenError::Invalid => ApiError::unauthorized("could not validate credentials"),

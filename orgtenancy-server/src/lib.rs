@@ -54,6 +54,7 @@ mod certificates;
 mod config;
 mod context;
 pub mod error;
+mod extract;
 pub mod fuzzing;
 pub mod headers;
 mod hostile;
@@ -237,7 +238,8 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         )
         .at("/", get(root));
     // The AuthZEN access evaluation API (`/access/v1`) and its PDP metadata.
-    let route = authzen::mount(route, ctx);
+    // The context as request data too, for the checker of `extract::Authenticated`.
+    let route = authzen::mount(route, Arc::clone(&ctx)).data(ctx);
     let limit = BodyLimit {
         max_bytes: config.max_body_bytes,
     };

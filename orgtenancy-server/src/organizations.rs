@@ -16,6 +16,7 @@ use crate::{
     ApiTags,
     context::{BearerToken, Caller, Context, Target, decide_again, default_limit, page},
     error::ApiError,
+    extract::{Authenticated, Limit, Skip, page as paged},
     payload::JsonBody,
     schema::{OrganizationCreate, OrganizationOut, OrganizationUpdate, UserOut},
     text::Text,
@@ -111,24 +112,16 @@ impl OrganizationsApi {
     )]
     async fn list(
         &self,
-        auth: BearerToken,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        Authenticated(caller): Authenticated,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<OrganizationList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         self.allow(&caller, OrgAct::List)?;
         let scope = self.ctx.policy.organization_scope(&caller.principal());
         let orgs = self
             .ctx
             .store
-            .list_organizations(scope, page(skip.0, limit.0))
+            .list_organizations(scope, paged(skip.0, limit.0))
             .await?;
         Ok(OrganizationList::Ok(Json(
             orgs.into_iter().map(OrganizationOut::from).collect(),
