@@ -10,8 +10,9 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Query, payload::Js
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Context, default_limit, page},
+    context::{Caller, Context},
     error::ApiError,
+    extract::{Authenticated, Limit, Skip, page},
     hostile,
     schema::AuditEntryOut,
 };
@@ -127,7 +128,7 @@ impl AuditApi {
     )]
     async fn list(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// Only entries with this action, e.g. `org_delete`.
         action: Query<Option<String>>,
         /// Only entries by this user.
@@ -140,17 +141,10 @@ impl AuditApi {
         since: Query<Option<String>>,
         /// Only entries at or before this time (RFC 3339; a date or a time without offset is UTC).
         until: Query<Option<String>>,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<AuditList, ApiError> {
-        let principal = self.reader(&auth).await?;
+        let principal = self.reader(&caller)?;
         let filter = AuditFilter {
             action: filter_text("action", action.0)?,
             user_id: user_id.0.map(UserId),
@@ -189,8 +183,8 @@ impl AuditApi {
         method = "get",
         operation_id = "verify_audit_chain"
     )]
-    async fn verify(&self, auth: BearerToken) -> Result<AuditVerify, ApiError> {
-        let principal = self.reader(&auth).await?;
+    async fn verify(&self, Authenticated(caller): Authenticated) -> Result<AuditVerify, ApiError> {
+        let principal = self.reader(&caller)?;
         // The chain covers every entry, so verifying it reads the whole log.
         if !matches!(self.ctx.policy.audit_scope(&principal), Scope::All) {
             return Err(ApiError::forbidden(
@@ -271,8 +265,8 @@ fn parse_any_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
 
 impl AuditApi {
     /// The authenticated caller's facts, once the engine allows it to read audit logs.
-    async fn reader(&self, auth: &BearerToken) -> Result<Principal, ApiError> {
-        let principal = self.ctx.authenticate(auth).await?.principal();
+    fn reader(&self, caller: &Caller) -> Result<Principal, ApiError> {
+        let principal = caller.principal();
         ApiError::unless_allowed(
             self.ctx
                 .policy

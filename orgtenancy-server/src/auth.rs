@@ -8,8 +8,9 @@ use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Context},
+    context::Context,
     error::ApiError,
+    extract::Authenticated,
     payload::{FormBody, JsonBody},
     schema::{LogoutRequest, RefreshRequest, TokenForm, TokenOut},
     throttle::{Admission, Throttled},
@@ -157,10 +158,9 @@ impl AuthApi {
     #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         body: JsonBody<Option<LogoutRequest>>,
     ) -> Result<DoneResponse, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let refresh_token_hash = body
             .0
             .and_then(|body| body.refresh_token)
@@ -187,8 +187,10 @@ impl AuthApi {
         method = "post",
         operation_id = "invalidate_tokens"
     )]
-    async fn invalidate(&self, auth: BearerToken) -> Result<DoneResponse, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn invalidate(
+        &self,
+        Authenticated(caller): Authenticated,
+    ) -> Result<DoneResponse, ApiError> {
         // Audited as `token_invalidate`, in the same transaction.
         self.ctx
             .store

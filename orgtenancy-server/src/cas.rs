@@ -29,8 +29,9 @@ use zeroize::Zeroizing;
 use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CA, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY},
-    context::{BearerToken, Caller, Context, default_limit, page},
+    context::{Caller, Context},
     error::ApiError,
+    extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
     pki::x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
     resources::{
@@ -107,10 +108,9 @@ impl CasApi {
     #[oai(path = "/cas", method = "post", operation_id = "create_ca")]
     async fn create(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         body: JsonBody<CaCreate>,
     ) -> Result<CreatedCa, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let principal = caller.principal();
         // The target context: the caller's organization, no creator yet (the creator rule
         // must not let anyone create).
@@ -175,18 +175,10 @@ impl CasApi {
     #[oai(path = "/cas", method = "get", operation_id = "list_cas")]
     async fn list(
         &self,
-        auth: BearerToken,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        Authenticated(caller): Authenticated,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<CaList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let scope = self.ctx.policy.scope(&caller.principal());
         let cas = self
             .ctx
@@ -203,8 +195,11 @@ impl CasApi {
     /// the first parent the caller may not read: after an adoption without cascade the
     /// parent can belong to another tenant (or none), and its certificate is its row.
     #[oai(path = "/cas/:id", method = "get", operation_id = "read_ca")]
-    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCa, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn get(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneCa, ApiError> {
         let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
         let mut chain = Vec::new();
         let mut next = ca.parent_ca_id;
@@ -233,8 +228,11 @@ impl CasApi {
     ///
     /// 409 while it has child CAs or issued certificates.
     #[oai(path = "/cas/:id", method = "delete", operation_id = "delete_ca")]
-    async fn delete(&self, auth: BearerToken, id: Path<i64>) -> Result<DeletedCa, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn delete(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<DeletedCa, ApiError> {
         let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
         decided(move || async move {
             let ca = ctx.ca_for(caller, id, Action::Write(CAN_DELETE_CA)).await?;
@@ -252,8 +250,11 @@ impl CasApi {
         method = "get",
         operation_id = "export_ca_private_key"
     )]
-    async fn private_key(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCa, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn private_key(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneCa, ApiError> {
         let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
         // The key is read with the re-check, in one transaction: it is the key of the row the
         // engine allowed.
@@ -285,11 +286,10 @@ impl CasApi {
     )]
     async fn assign(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         body: JsonBody<CaAssign>,
     ) -> Result<OneCa, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         // Superuser only, asked of the engine: an organization-less resource nobody created
         // is writable by rule 1 alone (rule 3 denies every other principal).
         self.ctx

@@ -30,8 +30,9 @@ use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CERT, CAN_EXPORT_PRIVATE_KEY, CAN_REVOKE_CERT},
     cas::open_pem,
-    context::{BearerToken, Caller, Context, default_limit, page},
+    context::{Caller, Context},
     error::ApiError,
+    extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
     pki::{
         san,
@@ -127,12 +128,11 @@ impl CertificatesApi {
     )]
     async fn issue(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// The issuing CA.
         ca_id: Query<Option<i64>>,
         body: JsonBody<CertCreate>,
     ) -> Result<CreatedCert, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
         let Some(ca_id) = ca_id.0.or(body.ca_id) else {
             return Err(ApiError::unprocessable(
@@ -160,22 +160,14 @@ impl CertificatesApi {
     )]
     async fn list(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// Only certificates issued by this CA.
         ca_id: Query<Option<i64>>,
         /// Only `valid` or only `revoked` certificates.
         status: Query<Option<StatusName>>,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<CertList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let scope = self.ctx.policy.scope(&caller.principal());
         let filter = CertificateFilter {
             ca_id: ca_id.0,
@@ -200,8 +192,11 @@ impl CertificatesApi {
         method = "get",
         operation_id = "read_certificate"
     )]
-    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCert, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn get(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneCert, ApiError> {
         let cert = self
             .ctx
             .certificate_for(&caller, id.0, Action::Read)
@@ -219,11 +214,10 @@ impl CertificatesApi {
     )]
     async fn revoke(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         body: JsonBody<RevokeRequest>,
     ) -> Result<OneCert, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let reason = body.0.reason.map(|reason| reason.into_string());
         let (ctx, caller, actor, reason, id) = (&self.ctx, &caller, &caller.actor(), &reason, id.0);
         let cert = decided(move || async move {
@@ -249,8 +243,11 @@ impl CertificatesApi {
         method = "get",
         operation_id = "export_certificate_private_key"
     )]
-    async fn private_key(&self, auth: BearerToken, id: Path<i64>) -> Result<OneCert, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn private_key(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneCert, ApiError> {
         let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
         // The key is read with the re-check, in one transaction: it is the key of the row the
         // engine allowed.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use orgtenancy_core::{Decision, MissingUserAct, OrgId, Policy, Principal, UserId};
-use orgtenancy_sqlx::{Actor, Conflict, Entity, Page, Store, StoreError, User};
+use orgtenancy_sqlx::{Actor, Conflict, Entity, Store, StoreError, User};
 use poem_openapi::{OAuthScopes, SecurityScheme, auth::Bearer};
 
 use crate::{
@@ -176,16 +176,6 @@ impl Context {
             Err(other) => Err(other.into()),
         }
     }
-}
-
-/// A page from the `skip` and `limit` query parameters (already validated by the operation).
-pub(crate) fn page(skip: u64, limit: u32) -> Page {
-    Page { skip, limit }
-}
-
-/// Default page size.
-pub(crate) fn default_limit() -> u32 {
-    100
 }
 
 /// How many read-decide-write rounds a handler runs before it answers 409.

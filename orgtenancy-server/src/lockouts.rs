@@ -10,10 +10,7 @@ use orgtenancy_sqlx::{StoreError, User};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
-    ApiTags,
-    context::{BearerToken, Context},
-    error::ApiError,
-    throttle::username_key,
+    ApiTags, context::Context, error::ApiError, extract::Authenticated, throttle::username_key,
 };
 
 /// The lockout operations.
@@ -54,11 +51,10 @@ impl LockoutsApi {
     )]
     async fn clear(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// The username whose failed logins are forgotten.
         username: Path<String>,
     ) -> Result<ClearResponse, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let decision = self
             .ctx
             .policy

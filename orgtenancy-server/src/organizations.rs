@@ -14,9 +14,9 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{BearerToken, Caller, Context, Target, decide_again, default_limit, page},
+    context::{Caller, Context, Target, decide_again},
     error::ApiError,
-    extract::{Authenticated, Limit, Skip, page as paged},
+    extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
     schema::{OrganizationCreate, OrganizationOut, OrganizationUpdate, UserOut},
     text::Text,
@@ -82,10 +82,9 @@ impl OrganizationsApi {
     )]
     async fn create(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         body: JsonBody<OrganizationCreate>,
     ) -> Result<CreatedOrganization, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         self.allow(&caller, OrgAct::Create)?;
         let body = body.0;
         let name = validate::organization_name(body.name.as_str())?;
@@ -121,7 +120,7 @@ impl OrganizationsApi {
         let orgs = self
             .ctx
             .store
-            .list_organizations(scope, paged(skip.0, limit.0))
+            .list_organizations(scope, page(skip.0, limit.0))
             .await?;
         Ok(OrganizationList::Ok(Json(
             orgs.into_iter().map(OrganizationOut::from).collect(),
@@ -137,8 +136,11 @@ impl OrganizationsApi {
         method = "get",
         operation_id = "read_organization"
     )]
-    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneOrganization, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn get(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneOrganization, ApiError> {
         self.allow(&caller, OrgAct::View(OrgId(id.0)))?;
         let org = self.ctx.store.get_organization(OrgId(id.0)).await?;
         Ok(OneOrganization::Ok(Json(org.into())))
@@ -154,11 +156,10 @@ impl OrganizationsApi {
     )]
     async fn update(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         body: JsonBody<OrganizationUpdate>,
     ) -> Result<OneOrganization, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         self.allow(&caller, OrgAct::Update(OrgId(id.0)))?;
         let body = body.0;
         let name = body
@@ -193,10 +194,9 @@ impl OrganizationsApi {
     )]
     async fn delete(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
     ) -> Result<DeletedOrganization, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         self.allow(&caller, OrgAct::Delete(OrgId(id.0)))?;
         self.ctx
             .store
@@ -216,11 +216,10 @@ impl OrganizationsApi {
     )]
     async fn add_member(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         user_id: Path<i64>,
     ) -> Result<Member, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let organization = OrgId(id.0);
         // The store adds the user only while it still has the facts decided on; when a
         // concurrent change came first, read and decide again.
@@ -258,11 +257,10 @@ impl OrganizationsApi {
     )]
     async fn remove_member(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         user_id: Path<i64>,
     ) -> Result<Member, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let organization = OrgId(id.0);
         // As for adding: the store removes the user only while it still has the facts
         // decided on (a concurrent promotion to superuser makes the admin decide again).
@@ -300,19 +298,11 @@ impl OrganizationsApi {
     )]
     async fn members(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<MemberList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let organization = OrgId(id.0);
         self.allow(&caller, OrgAct::ListMembers(organization))?;
         // A superuser asking about a missing organization gets 404, not an empty list.

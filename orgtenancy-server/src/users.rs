@@ -16,10 +16,9 @@ use poem_openapi::{
 
 use crate::{
     ApiTags,
-    context::{
-        BearerToken, Caller, Context, OptionalToken, Target, decide_again, default_limit, page,
-    },
+    context::{Caller, Context, OptionalToken, Target, decide_again},
     error::ApiError,
+    extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
     schema::{UserCreate, UserOut, UserUpdate},
     validate,
@@ -129,18 +128,10 @@ impl UsersApi {
     #[oai(path = "/users", method = "get", operation_id = "list_users")]
     async fn list(
         &self,
-        auth: BearerToken,
-        /// Rows to skip.
-        #[oai(default)]
-        skip: Query<u64>,
-        /// Rows to return (1–1000).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "1000"))
-        )]
-        limit: Query<u32>,
+        Authenticated(caller): Authenticated,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
     ) -> Result<UserList, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         self.allow(&caller, UserAct::List)?;
         let users = self.ctx.store.list_users(page(skip.0, limit.0)).await?;
         Ok(UserList::Ok(Json(
@@ -150,8 +141,7 @@ impl UsersApi {
 
     /// The current user
     #[oai(path = "/users/me", method = "get", operation_id = "read_current_user")]
-    async fn me(&self, auth: BearerToken) -> Result<OneUser, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn me(&self, Authenticated(caller): Authenticated) -> Result<OneUser, ApiError> {
         Ok(OneUser::Ok(Json(caller.user.into())))
     }
 
@@ -160,8 +150,11 @@ impl UsersApi {
     /// Oneself; a superuser any user; an admin the members of its organization (not
     /// superusers). Other tenants' users: 403.
     #[oai(path = "/users/:id", method = "get", operation_id = "read_user")]
-    async fn get(&self, auth: BearerToken, id: Path<i64>) -> Result<OneUser, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn get(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<OneUser, ApiError> {
         let target = self.ctx.target(UserId(id.0)).await?;
         let decision = self.decide(&caller, &target, MissingUserAct::View, |user| {
             UserAct::View(user.principal())
@@ -180,11 +173,10 @@ impl UsersApi {
     #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
     async fn update(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         id: Path<i64>,
         body: JsonBody<UserUpdate>,
     ) -> Result<OneUser, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
         // Hashed once, after the first allowed decision (argon2 is slow by design).
         let mut password_hash = None;
@@ -237,8 +229,11 @@ impl UsersApi {
 
     /// Delete a user (superuser; not itself, nor the last active superuser)
     #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
-    async fn delete(&self, auth: BearerToken, id: Path<i64>) -> Result<DeletedUser, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
+    async fn delete(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<DeletedUser, ApiError> {
         // The store deletes only while the user still has the facts decided on.
         let mut attempts = 0;
         loop {

@@ -32,8 +32,9 @@ use crate::{
         },
         question::{Question, parse},
     },
-    context::{BearerToken, Context},
+    context::Context,
     error::ApiError,
+    extract::Authenticated,
     payload::JsonBody,
 };
 
@@ -88,13 +89,12 @@ impl AuthzenApi {
     )]
     async fn evaluation(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// Echoed in the response.
         #[oai(name = "X-Request-ID")]
         request_id: Header<Option<String>>,
         body: JsonBody<EvaluationRequest>,
     ) -> Result<EvaluationResponse, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
         let question = parse(&body.subject, &body.action, &body.resource)?;
         let answer = Evaluator::new(&self.ctx, &caller).answer(&question).await?;
@@ -116,13 +116,12 @@ impl AuthzenApi {
     )]
     async fn evaluations(
         &self,
-        auth: BearerToken,
+        Authenticated(caller): Authenticated,
         /// Echoed in the response.
         #[oai(name = "X-Request-ID")]
         request_id: Header<Option<String>>,
         body: JsonBody<EvaluationsRequest>,
     ) -> Result<EvaluationsResponse, ApiError> {
-        let caller = self.ctx.authenticate(&auth).await?;
         let body = body.0;
         let semantic = body
             .options
