@@ -58,6 +58,7 @@ mod extract;
 pub mod fuzzing;
 pub mod headers;
 mod hostile;
+mod json_errors;
 mod limits;
 mod lockouts;
 pub mod operate;
@@ -255,7 +256,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         .with(NormalizePath::new(TrailingSlash::Trim))
         .around(move |next, request| timeout.apply(next, request))
         .around(move |next, request| header_limit.apply(next, request))
-        .around(move |next, request| error::json_errors(next, request, Arc::clone(&params)))
+        .around(move |next, request| json_errors::json_errors(next, request, Arc::clone(&params)))
         .around(headers::security_headers)
         .around(request_log::log_request)
         .map_to_response()

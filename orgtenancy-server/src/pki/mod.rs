@@ -7,6 +7,7 @@
 //! the handlers call these functions inside `spawn_blocking`.
 
 pub mod keycrypt;
+mod keys;
 pub mod san;
 mod subject;
 pub mod x509;
