@@ -2,10 +2,15 @@
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
+use sqlx::migrate::Migrator;
+#[cfg(feature = "postgres")]
 use sqlx::{
-    PgPool, SqlitePool,
-    migrate::Migrator,
+    PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
+};
+#[cfg(feature = "sqlite")]
+use sqlx::{
+    SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -19,9 +24,11 @@ pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections in a file-backed SQLite pool (readers run in parallel under WAL; writers queue
 /// on the database's write lock).
+#[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// Connections in a PostgreSQL pool.
+#[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
 /// Opens the store at `url` and runs the migrations; the server's entry point.
@@ -45,6 +52,15 @@ pub async fn connect_existing(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(Arc::new(SqlStore::open(url, false).await?))
 }
 
+/// The error for a URL whose driver this build does not include (see the crate's features).
+#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+pub(crate) fn not_compiled(driver: &str) -> StoreError {
+    StoreError::Invalid {
+        field: "database url",
+        message: format!("this build has no {driver} support (cargo feature `{driver}`)"),
+    }
+}
+
 fn invalid_url(message: &str) -> StoreError {
     StoreError::Invalid {
         field: "database url",
@@ -56,11 +72,13 @@ fn invalid_url(message: &str) -> StoreError {
 /// created if missing (unless the URL sets `mode=`), WAL journal, foreign keys on, a 10 s busy
 /// timeout, `synchronous = NORMAL`. Accepts `sqlite://path`, `sqlite:path` and
 /// `sqlite::memory:`, with sqlx's query parameters.
+#[cfg(feature = "sqlite")]
 pub fn sqlite_options(url: &str) -> StoreResult<SqliteConnectOptions> {
     sqlite_options_with(url, true)
 }
 
 /// [`sqlite_options`], creating a missing file only when `create` (and the URL sets no mode).
+#[cfg(feature = "sqlite")]
 fn sqlite_options_with(url: &str, create: bool) -> StoreResult<SqliteConnectOptions> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|_| invalid_url("not a valid SQLite URL (sqlite://path or sqlite::memory:)"))?;
@@ -85,14 +103,6 @@ fn sqlite_options_with(url: &str, create: bool) -> StoreResult<SqliteConnectOpti
 
 pub(crate) fn is_memory(url: &str) -> bool {
     url.starts_with("sqlite::memory:") || url.contains("mode=memory")
-}
-
-fn migrator(migrator: Migrator) -> Migrator {
-    let mut migrator = migrator;
-    // An embedding application may keep its own migrations in the same `_sqlx_migrations`
-    // table; they are not ours, so they are not "missing".
-    migrator.set_ignore_missing(true);
-    migrator
 }
 
 fn migration_error(error: sqlx::migrate::MigrateError) -> StoreError {
@@ -124,19 +134,9 @@ impl SqlStore {
     /// [`SqlStore::connect`], creating a missing SQLite file only when `create`.
     async fn open(url: &str, create: bool) -> StoreResult<SqlStore> {
         if url.starts_with("sqlite:") {
-            let options = sqlite_options_with(url, create)?;
-            let pool = sqlite_pool_options(url).connect_with(options).await;
-            SqlStore::from_sqlite_pool(pool.map_err(crate::error::db)?).await
+            open_sqlite(url, create).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)
-                .map_err(|_| invalid_url("not a valid PostgreSQL URL"))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(POSTGRES_MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
-                .await
-                .map_err(crate::error::db)?;
-            SqlStore::from_postgres_pool(pool).await
+            open_postgres(url).await
         } else {
             Err(invalid_url("expected a sqlite: or postgres:// URL"))
         }
@@ -145,29 +145,87 @@ impl SqlStore {
     /// A store over an existing SQLite pool (for tests and applications that configure their
     /// own); runs the migrations. The pool's connections should enable foreign keys (sqlx's
     /// default) and have a busy timeout; see [`sqlite_options`].
+    #[cfg(feature = "sqlite")]
     pub async fn from_sqlite_pool(pool: SqlitePool) -> StoreResult<SqlStore> {
-        migrator(sqlx::migrate!("./migrations/sqlite"))
-            .run(&pool)
-            .await
-            .map_err(migration_error)?;
-        Ok(SqlStore {
-            pool: Pool::Sqlite(pool),
-        })
+        let store = SqlStore::unmigrated(Pool::Sqlite(pool));
+        store.migrate_own().await?;
+        Ok(store)
     }
 
     /// A store over an existing PostgreSQL pool (for tests and applications that configure
     /// their own); runs the migrations in the connections' current schema.
+    #[cfg(feature = "postgres")]
     pub async fn from_postgres_pool(pool: PgPool) -> StoreResult<SqlStore> {
-        migrator(sqlx::migrate!("./migrations/postgres"))
-            .run(&pool)
-            .await
-            .map_err(migration_error)?;
-        Ok(SqlStore {
-            pool: Pool::Postgres(pool),
-        })
+        let store = SqlStore::unmigrated(Pool::Postgres(pool));
+        store.migrate_own().await?;
+        Ok(store)
+    }
+
+    /// The store over `pool`, without running any migration.
+    pub(crate) fn unmigrated(pool: Pool) -> SqlStore {
+        SqlStore { pool }
+    }
+
+    /// Runs the tenancy migrations of the store's backend.
+    pub(crate) async fn migrate_own(&self) -> StoreResult<()> {
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => self.migrate(sqlx::migrate!("./migrations/sqlite")).await,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => self.migrate(sqlx::migrate!("./migrations/postgres")).await,
+        }
+    }
+
+    /// Runs an application's own `migrator` on the store's database, next to the store's
+    /// migrations in the same `_sqlx_migrations` table (each set ignores the other's
+    /// versions; keep the version numbers of the two sets distinct). The migrator must be
+    /// written for [`SqlStore::backend`]; run it after opening the store, so the tenancy
+    /// tables its rows reference exist.
+    pub async fn migrate(&self, migrator: Migrator) -> StoreResult<()> {
+        let mut migrator = migrator;
+        // The other set's applied versions are not ours, so they are not "missing".
+        migrator.set_ignore_missing(true);
+        let ran = match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => migrator.run(pool).await,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => migrator.run(pool).await,
+        };
+        ran.map_err(migration_error)
     }
 }
 
+#[cfg(feature = "sqlite")]
+async fn open_sqlite(url: &str, create: bool) -> StoreResult<SqlStore> {
+    let options = sqlite_options_with(url, create)?;
+    let pool = sqlite_pool_options(url).connect_with(options).await;
+    SqlStore::from_sqlite_pool(pool.map_err(crate::error::db)?).await
+}
+
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str) -> StoreResult<SqlStore> {
+    let options =
+        PgConnectOptions::from_str(url).map_err(|_| invalid_url("not a valid PostgreSQL URL"))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(POSTGRES_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(crate::error::db)?;
+    SqlStore::from_postgres_pool(pool).await
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn open_sqlite(_: &str, _: bool) -> StoreResult<SqlStore> {
+    Err(not_compiled("sqlite"))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_: &str) -> StoreResult<SqlStore> {
+    Err(not_compiled("postgres"))
+}
+
+#[cfg(feature = "sqlite")]
 /// The pool settings for a SQLite URL: one connection kept forever for an in-memory database
 /// (each connection would be a database of its own), else a small pool of writers and readers.
 pub(crate) fn sqlite_pool_options(url: &str) -> SqlitePoolOptions {

@@ -10,11 +10,11 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use orgtenancy_core::Scope;
-use sqlx::{
-    Database, Encode, FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Sqlite,
-    SqliteConnection, SqlitePool, Transaction, Type, pool::PoolConnection, postgres::PgRow,
-    sqlite::SqliteRow,
-};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Transaction, Type, pool::PoolConnection};
+#[cfg(feature = "postgres")]
+use sqlx::{PgConnection, PgPool, Postgres, postgres::PgRow};
+#[cfg(feature = "sqlite")]
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, sqlite::SqliteRow};
 
 use crate::scope::{SqlSink, write_scope};
 
@@ -188,25 +188,45 @@ impl SqlSink for Sql {
     }
 }
 
-/// A row type that both backends can decode.
+/// A row type that every compiled backend can decode.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
 pub(crate) trait Row:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {
 }
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {}
 
+/// A row type that every compiled backend can decode.
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+pub(crate) trait Row: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+
+/// A row type that every compiled backend can decode.
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+pub(crate) trait Row: for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
 /// A connection of either backend: a pooled one or the one inside a transaction.
 pub(crate) enum Conn<'c> {
+    #[cfg(feature = "sqlite")]
     Sqlite(&'c mut SqliteConnection),
+    #[cfg(feature = "postgres")]
     Postgres(&'c mut PgConnection),
 }
 
 impl Conn<'_> {
     pub(crate) fn backend(&self) -> Backend {
         match self {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Conn::Postgres(_) => Backend::Postgres,
         }
     }
@@ -214,10 +234,12 @@ impl Conn<'_> {
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         Ok(match self {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(conn) => {
                 let mut qb = sql.render::<Sqlite>(Backend::Sqlite);
                 qb.build().execute(&mut **conn).await?.rows_affected()
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => {
                 let mut qb = sql.render::<Postgres>(Backend::Postgres);
                 qb.build().execute(&mut **conn).await?.rows_affected()
@@ -231,10 +253,12 @@ impl Conn<'_> {
         sql: Sql,
     ) -> Result<Option<R>, sqlx::Error> {
         match self {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(conn) => {
                 let mut qb = sql.render::<Sqlite>(Backend::Sqlite);
                 qb.build_query_as::<R>().fetch_optional(&mut **conn).await
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => {
                 let mut qb = sql.render::<Postgres>(Backend::Postgres);
                 qb.build_query_as::<R>().fetch_optional(&mut **conn).await
@@ -245,10 +269,12 @@ impl Conn<'_> {
     /// Exactly one row.
     pub(crate) async fn fetch_one<R: Row>(&mut self, sql: Sql) -> Result<R, sqlx::Error> {
         match self {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(conn) => {
                 let mut qb = sql.render::<Sqlite>(Backend::Sqlite);
                 qb.build_query_as::<R>().fetch_one(&mut **conn).await
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => {
                 let mut qb = sql.render::<Postgres>(Backend::Postgres);
                 qb.build_query_as::<R>().fetch_one(&mut **conn).await
@@ -259,10 +285,12 @@ impl Conn<'_> {
     /// Every row.
     pub(crate) async fn fetch_all<R: Row>(&mut self, sql: Sql) -> Result<Vec<R>, sqlx::Error> {
         match self {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(conn) => {
                 let mut qb = sql.render::<Sqlite>(Backend::Sqlite);
                 qb.build_query_as::<R>().fetch_all(&mut **conn).await
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => {
                 let mut qb = sql.render::<Postgres>(Backend::Postgres);
                 qb.build_query_as::<R>().fetch_all(&mut **conn).await
@@ -274,20 +302,26 @@ impl Conn<'_> {
 /// The pool of either backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
 /// A connection borrowed from the pool for reads.
 pub(crate) enum Pooled {
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(PoolConnection<Postgres>),
 }
 
 impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
+            #[cfg(feature = "sqlite")]
             Pooled::Sqlite(conn) => Conn::Sqlite(conn),
+            #[cfg(feature = "postgres")]
             Pooled::Postgres(conn) => Conn::Postgres(conn),
         }
     }
@@ -295,21 +329,54 @@ impl Pooled {
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub(crate) enum Tx {
+    #[cfg(feature = "sqlite")]
     Sqlite(Transaction<'static, Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
+            #[cfg(feature = "sqlite")]
             Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        match self {
+            Tx::Sqlite(tx) => Some(tx),
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(_) => None,
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres(&mut self) -> Option<&mut PgConnection> {
+        match self {
+            Tx::Postgres(tx) => Some(tx),
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(_) => None,
+        }
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(tx) => tx.rollback().await,
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(tx) => tx.rollback().await,
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
+            #[cfg(feature = "sqlite")]
             Tx::Sqlite(tx) => tx.commit().await,
+            #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
@@ -318,7 +385,9 @@ impl Tx {
 impl Pool {
     pub(crate) fn backend(&self) -> Backend {
         match self {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -326,7 +395,9 @@ impl Pool {
     /// A connection for reads (each statement is its own snapshot).
     pub(crate) async fn read(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match self {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
@@ -341,7 +412,9 @@ impl Pool {
     /// committed): row locks and the foreign keys' own locking keep changes consistent.
     pub(crate) async fn write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -27,6 +27,10 @@ pub enum StoreError {
     /// migration). The cause is logged with `tracing`; it is never part of the error.
     #[error("internal storage error")]
     Internal,
+    /// An [`AuditedTx`](crate::AuditedTx) was committed without an audit entry; it was
+    /// rolled back. A programming error of the caller.
+    #[error("a change was committed without an audit entry")]
+    Unaudited,
 }
 
 /// The kinds of row.
@@ -187,7 +191,7 @@ fn unique_conflict(db: &dyn sqlx::error::DatabaseError) -> Conflict {
 /// `SQLITE_CONSTRAINT_TRIGGER` (1811) with the fixed message below, not as a foreign-key error.
 fn is_sqlite_restrict(db: &dyn sqlx::error::DatabaseError) -> bool {
     const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
-    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+    backend_of(db) == Backend::Sqlite
         && db.code().as_deref() == Some(SQLITE_CONSTRAINT_TRIGGER)
         && db.message() == "FOREIGN KEY constraint failed"
 }
@@ -221,15 +225,20 @@ fn unstorable_code(backend: Backend, code: &str) -> bool {
     }
 }
 
+/// Which driver reported `db`.
+#[cfg(feature = "sqlite")]
 fn backend_of(db: &dyn sqlx::error::DatabaseError) -> Backend {
-    if db
-        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-        .is_some()
-    {
-        Backend::Postgres
-    } else {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         Backend::Sqlite
+    } else {
+        Backend::Postgres
     }
+}
+
+/// Which driver reported `db` (only PostgreSQL is compiled).
+#[cfg(not(feature = "sqlite"))]
+fn backend_of(_: &dyn sqlx::error::DatabaseError) -> Backend {
+    Backend::Postgres
 }
 
 /// Whether a database error means "try again later" (see [`transient_code`]).
@@ -264,7 +273,7 @@ fn transient_code(backend: Backend, code: &str) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite", feature = "postgres"))]
 mod tests {
     use sqlx::{Connection as _, Executor as _};
 

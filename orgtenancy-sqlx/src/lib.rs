@@ -111,6 +111,15 @@
 //! * [`password`]: argon2id hashing.
 #![forbid(unsafe_code)]
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "orgtenancy-sqlx needs at least one driver: enable the `sqlite` or `postgres` feature"
+);
+
+/// The sqlx this crate is built on, for an application's own statements.
+pub use sqlx;
+
+mod audited;
 mod chain;
 mod chain_sql;
 mod connect;
@@ -129,8 +138,11 @@ mod tokens_sql;
 mod user_writes;
 mod validate;
 
+pub use audited::AuditedTx;
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};
-pub use connect::{SQLITE_BUSY_TIMEOUT, connect, connect_existing, sqlite_options};
+#[cfg(feature = "sqlite")]
+pub use connect::sqlite_options;
+pub use connect::{SQLITE_BUSY_TIMEOUT, connect, connect_existing};
 pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;

@@ -10,15 +10,25 @@
 
 use std::{str::FromStr, time::Duration};
 
+use sqlx::ConnectOptions;
+#[cfg(feature = "postgres")]
 use sqlx::{
-    ConnectOptions, PgPool, SqlitePool,
+    PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
+};
+#[cfg(feature = "sqlite")]
+use sqlx::{
+    SqlitePool,
     sqlite::{SqliteConnectOptions, SqlitePoolOptions},
 };
 
+#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+use crate::connect::not_compiled;
+#[cfg(feature = "sqlite")]
+use crate::connect::sqlite_options;
 use crate::{
     SqlStore, StoreError,
-    connect::{ACQUIRE_TIMEOUT, is_memory, sqlite_options},
+    connect::{ACQUIRE_TIMEOUT, is_memory},
     db::{Pool, Sql},
 };
 
@@ -67,6 +77,7 @@ where
     }
 }
 
+#[cfg(feature = "postgres")]
 fn postgres_options(url: &str) -> Result<PgConnectOptions, OpenError> {
     PgConnectOptions::from_str(url).map_err(|error| {
         OpenError::new(
@@ -96,26 +107,18 @@ impl SqlStore {
     /// failure says why ([`OpenError::cause`]). Afterwards the pool waits for connections as
     /// `connect`'s does (30 s).
     pub async fn open_within(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
-        if url.starts_with("sqlite:") {
-            let options = sqlite_options(url)?;
-            first_connection(options.connect(), timeout).await?;
-            let pool = sqlite_pool(url, options).await?;
-            SqlStore::from_sqlite_pool(pool)
-                .await
-                .map_err(|error| OpenError::new(error, "the migrations failed (see the log)"))
+        let store = if url.starts_with("sqlite:") {
+            sqlite_within(url, timeout).await?
         } else if is_postgres(url) {
-            let options = postgres_options(url)?;
-            first_connection(options.connect(), timeout).await?;
-            let pool = PgPoolOptions::new()
-                .max_connections(crate::connect::POSTGRES_MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_lazy_with(options);
-            SqlStore::from_postgres_pool(pool)
-                .await
-                .map_err(|error| OpenError::new(error, "the migrations failed (see the log)"))
+            postgres_within(url, timeout).await?
         } else {
-            Err(unknown_scheme())
-        }
+            return Err(unknown_scheme());
+        };
+        store
+            .migrate_own()
+            .await
+            .map_err(|error| OpenError::new(error, "the migrations failed (see the log)"))?;
+        Ok(store)
     }
 
     /// Opens an existing database to read it, never to write: no file is created, no
@@ -130,36 +133,9 @@ impl SqlStore {
                 message: "an in-memory database has nothing to read".to_owned(),
             }));
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|error| {
-                    OpenError::new(
-                        StoreError::Invalid {
-                            field: "database url",
-                            message: "not a valid SQLite URL".to_owned(),
-                        },
-                        error.to_string(),
-                    )
-                })?
-                .read_only(true)
-                .create_if_missing(false);
-            first_connection(options.connect(), timeout).await?;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_lazy_with(options);
-            SqlStore {
-                pool: Pool::Sqlite(pool),
-            }
+            sqlite_read_only(url, timeout).await?
         } else if is_postgres(url) {
-            let options = postgres_options(url)?.options([("default_transaction_read_only", "on")]);
-            first_connection(options.connect(), timeout).await?;
-            let pool: PgPool = PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_lazy_with(options);
-            SqlStore {
-                pool: Pool::Postgres(pool),
-            }
+            postgres_read_only(url, timeout).await?
         } else {
             return Err(unknown_scheme());
         };
@@ -197,11 +173,79 @@ impl SqlStore {
     }
 }
 
-async fn sqlite_pool(url: &str, options: SqliteConnectOptions) -> Result<SqlitePool, OpenError> {
+#[cfg(feature = "sqlite")]
+async fn sqlite_within(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
+    let options = sqlite_options(url)?;
+    first_connection(options.connect(), timeout).await?;
     let pool = crate::connect::sqlite_pool_options(url)
         .connect_with(options)
-        .await;
-    pool.map_err(|error| OpenError::new(StoreError::Unavailable, error.to_string()))
+        .await
+        .map_err(|error| OpenError::new(StoreError::Unavailable, error.to_string()))?;
+    Ok(SqlStore::unmigrated(Pool::Sqlite(pool)))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_within(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
+    let options = postgres_options(url)?;
+    first_connection(options.connect(), timeout).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(crate::connect::POSTGRES_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options);
+    Ok(SqlStore::unmigrated(Pool::Postgres(pool)))
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite_read_only(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|error| {
+            OpenError::new(
+                StoreError::Invalid {
+                    field: "database url",
+                    message: "not a valid SQLite URL".to_owned(),
+                },
+                error.to_string(),
+            )
+        })?
+        .read_only(true)
+        .create_if_missing(false);
+    first_connection(options.connect(), timeout).await?;
+    let pool: SqlitePool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options);
+    Ok(SqlStore::unmigrated(Pool::Sqlite(pool)))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_read_only(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
+    let options = postgres_options(url)?.options([("default_transaction_read_only", "on")]);
+    first_connection(options.connect(), timeout).await?;
+    let pool: PgPool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options);
+    Ok(SqlStore::unmigrated(Pool::Postgres(pool)))
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn sqlite_within(_: &str, _: Duration) -> Result<SqlStore, OpenError> {
+    Err(OpenError::from(not_compiled("sqlite")))
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn sqlite_read_only(_: &str, _: Duration) -> Result<SqlStore, OpenError> {
+    Err(OpenError::from(not_compiled("sqlite")))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres_within(_: &str, _: Duration) -> Result<SqlStore, OpenError> {
+    Err(OpenError::from(not_compiled("postgres")))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres_read_only(_: &str, _: Duration) -> Result<SqlStore, OpenError> {
+    Err(OpenError::from(not_compiled("postgres")))
 }
 
 impl SqlStore {

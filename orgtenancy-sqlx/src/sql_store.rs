@@ -195,18 +195,24 @@ impl SqlStore {
         self.pool.backend()
     }
 
-    /// The SQLite pool, for an application's own tables in the same database.
+    /// The SQLite pool, for an application's own tables in the same database (reads, and
+    /// writes that need no audit entry; audited writes go through [`SqlStore::begin`]).
+    #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
         match &self.pool {
             Pool::Sqlite(pool) => Some(pool),
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => None,
         }
     }
 
-    /// The PostgreSQL pool, for an application's own tables in the same database.
+    /// The PostgreSQL pool, for an application's own tables in the same database (as
+    /// [`SqlStore::sqlite_pool`]).
+    #[cfg(feature = "postgres")]
     pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
         match &self.pool {
             Pool::Postgres(pool) => Some(pool),
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(_) => None,
         }
     }
@@ -214,7 +220,9 @@ impl SqlStore {
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         match &self.pool {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => pool.close().await,
         }
     }

@@ -233,7 +233,7 @@ impl ThrottleStore for SqlStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
 

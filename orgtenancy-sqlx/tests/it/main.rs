@@ -9,6 +9,8 @@
 //!   its results and its typed errors.
 //! * [`pki`]: the resource tables (CAs, certificates) and their typed errors; [`pki_writes`]:
 //!   each write re-checks the row it was decided on, and a CA move is audited per organization.
+//! * [`audited`]: the public audited transaction: an application's own rows and their
+//!   entries commit together and join the chain; nothing commits unaudited.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
@@ -52,6 +54,7 @@ macro_rules! on_both_backends {
 
 mod audit;
 mod audit_chain;
+mod audited;
 mod concurrency;
 mod connect;
 mod hostile;
