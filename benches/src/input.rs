@@ -267,21 +267,21 @@ impl Input {
 
     /// The orgtenancy-core principal.
     pub fn principal(&self) -> Principal {
-        Principal {
-            id: UserId(PRINCIPAL_ID),
-            role: self.role,
-            organization: self.principal_org.map(|org| OrgId(org.id())),
-            capabilities: self.flags.capabilities(),
-            active: self.active,
-        }
+        Principal::new(
+            UserId(PRINCIPAL_ID),
+            self.role,
+            self.principal_org.map(|org| OrgId(org.id())),
+        )
+        .with_capabilities(self.flags.capabilities())
+        .with_active(self.active)
     }
 
     /// The orgtenancy-core resource.
     pub fn resource(&self) -> Resource {
-        Resource {
-            organization: self.resource_org.map(|org| OrgId(org.id())),
-            creator: self.creator.id().map(UserId),
-        }
+        Resource::new(
+            self.resource_org.map(|org| OrgId(org.id())),
+            self.creator.id().map(UserId),
+        )
     }
 }
 

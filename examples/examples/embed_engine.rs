@@ -57,10 +57,7 @@ fn main() -> ExitCode {
     let marketer = Principal::new(UserId(5), Role::Admin, Some(MARKETING));
     let departed = reader.with_active(false);
     // The writer moved to marketing after writing the runbook.
-    let moved_writer = Principal {
-        organization: Some(MARKETING),
-        ..writer
-    };
+    let moved_writer = writer.with_organization(Some(MARKETING));
 
     let runbook = Resource::new(Some(ENGINEERING), Some(writer.id));
     let roadmap = Resource::new(Some(ENGINEERING), Some(lead.id));

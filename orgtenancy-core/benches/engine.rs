@@ -51,13 +51,9 @@ fn principal(rng: &mut Lcg) -> Principal {
         1 | 2 => Role::Admin,
         _ => Role::User,
     };
-    Principal {
-        id: user(rng),
-        role,
-        organization: organization(rng),
-        capabilities: CapabilitySet::from_bits(rng.below(32) as u32),
-        active: rng.below(10) != 0,
-    }
+    Principal::new(user(rng), role, organization(rng))
+        .with_capabilities(CapabilitySet::from_bits(rng.below(32) as u32))
+        .with_active(rng.below(10) != 0)
 }
 
 fn resource(rng: &mut Lcg) -> Resource {
@@ -66,10 +62,7 @@ fn resource(rng: &mut Lcg) -> Resource {
     } else {
         Some(user(rng))
     };
-    Resource {
-        organization: organization(rng),
-        creator,
-    }
+    Resource::new(organization(rng), creator)
 }
 
 fn action(rng: &mut Lcg) -> Action {

@@ -91,10 +91,7 @@ fn main() {
 
     // The reporter moves to the rival paper: the documented policy lets a creator keep its
     // drafts; strict isolation does not.
-    let moved = Principal {
-        organization: Some(RIVAL_PAPER),
-        ..reporter
-    };
+    let moved = reporter.with_organization(Some(RIVAL_PAPER));
     show(
         "moved",
         "read own old draft (documented)",

@@ -72,6 +72,58 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order.
+    pub const ALL: [Reason; 21] = [
+        Reason::Inactive,
+        Reason::Superuser,
+        Reason::Creator,
+        Reason::NoOrganization,
+        Reason::OtherOrganization,
+        Reason::OrganizationAdmin,
+        Reason::MemberRead,
+        Reason::Capability,
+        Reason::RoleRequired,
+        Reason::RolePermits,
+        Reason::NotMember,
+        Reason::TargetInOtherOrganization,
+        Reason::TargetIsSuperuser,
+        Reason::SelfService,
+        Reason::FieldNotPermitted,
+        Reason::SelfLockout,
+        Reason::LastSuperuser,
+        Reason::TargetMissing,
+        Reason::Bootstrap,
+        Reason::OpenRegistration,
+        Reason::Anonymous,
+    ];
+
+    /// The reason's one spelling on the wire and in logs (snake_case, as its serde form).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Inactive => "inactive",
+            Reason::Superuser => "superuser",
+            Reason::Creator => "creator",
+            Reason::NoOrganization => "no_organization",
+            Reason::OtherOrganization => "other_organization",
+            Reason::OrganizationAdmin => "organization_admin",
+            Reason::MemberRead => "member_read",
+            Reason::Capability => "capability",
+            Reason::RoleRequired => "role_required",
+            Reason::RolePermits => "role_permits",
+            Reason::NotMember => "not_member",
+            Reason::TargetInOtherOrganization => "target_in_other_organization",
+            Reason::TargetIsSuperuser => "target_is_superuser",
+            Reason::SelfService => "self_service",
+            Reason::FieldNotPermitted => "field_not_permitted",
+            Reason::SelfLockout => "self_lockout",
+            Reason::LastSuperuser => "last_superuser",
+            Reason::TargetMissing => "target_missing",
+            Reason::Bootstrap => "bootstrap",
+            Reason::OpenRegistration => "open_registration",
+            Reason::Anonymous => "anonymous",
+        }
+    }
+
     /// The number of the §3 hierarchy rule this reason stands for, if it is one.
     pub const fn rule(self) -> Option<u8> {
         match self {
@@ -109,11 +161,18 @@ impl Reason {
             Reason::LastSuperuser => {
                 "the last active superuser may not be demoted, deactivated or deleted"
             }
-            Reason::TargetMissing => "no such user",
+            Reason::TargetMissing => "no such user or resource",
             Reason::Bootstrap => "the first user may be created by anyone",
             Reason::OpenRegistration => "open registration allows creating a plain user",
             Reason::Anonymous => "authentication is required",
         }
+    }
+}
+
+/// The reason's [`Reason::as_str`] spelling.
+impl core::fmt::Display for Reason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -6,7 +6,11 @@
 use crate::{CapabilitySet, OrgId, Role, UserId};
 
 /// The authenticated user asking for a decision, as re-read from storage for this request.
+///
+/// Non-exhaustive, so that a fact added later does not break applications: build one with
+/// [`Principal::new`] and the `with_…` methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Principal {
     /// The user's id.
     pub id: UserId,
@@ -47,6 +51,21 @@ impl Principal {
         Principal { active, ..self }
     }
 
+    /// The same principal with `role`.
+    #[must_use]
+    pub const fn with_role(self, role: Role) -> Principal {
+        Principal { role, ..self }
+    }
+
+    /// The same principal in `organization` (`None`: in none).
+    #[must_use]
+    pub const fn with_organization(self, organization: Option<OrgId>) -> Principal {
+        Principal {
+            organization,
+            ..self
+        }
+    }
+
     /// Whether this principal belongs to `organization`.
     pub const fn is_member_of(&self, organization: OrgId) -> bool {
         matches!(self.organization, Some(own) if own.0 == organization.0)
@@ -54,7 +73,10 @@ impl Principal {
 }
 
 /// What the engine needs to know of a protected resource.
+///
+/// Non-exhaustive, like [`Principal`]: build one with [`Resource::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct Resource {
     /// The organization that owns the resource; `None` makes it superuser-only (save for its creator).
     pub organization: Option<OrgId>,
@@ -68,6 +90,15 @@ impl Resource {
         Resource {
             organization,
             creator,
+        }
+    }
+
+    /// The same resource, now owned by `organization`.
+    #[must_use]
+    pub const fn with_organization(self, organization: Option<OrgId>) -> Resource {
+        Resource {
+            organization,
+            ..self
         }
     }
 }

@@ -32,11 +32,27 @@
 //! ## API themes
 //!
 //! * Resources (§3): [`Policy::authorize`] and the listing [`Scope`] from [`Policy::scope`].
-//! * Organizations and the audit log (§4, §6): [`Policy::authorize_org`] with an [`OrgAct`],
-//!   [`Policy::organization_scope`], [`Policy::audit_scope`].
+//! * Organizations and the audit log (§4, §6): [`Policy::authorize_org`] with an [`OrgAct`] —
+//!   among them one organization's audit log, verifying the whole chain, managing members in
+//!   general, and moving (adopting) resources across tenants — [`Policy::organization_scope`],
+//!   [`Policy::audit_scope`].
+//! * A resource id no row has: [`Policy::authorize_missing_resource`], answered like another
+//!   tenant's resource so that ids reveal nothing.
 //! * Users (§5): [`Policy::authorize_user`] with a [`UserAct`] and a field-level [`UserChange`];
 //!   [`Policy::authorize_user_among`] with the [`Census`] that keeps the last active superuser;
 //!   [`Policy::authorize_missing_user`] for acts on an id no user has.
+//!
+//! ## Names
+//!
+//! Each [`Reason`] has one spelling, [`Reason::as_str`] (snake_case): its `Display`, its serde
+//! form, and what a server should put in logs and on the wire. [`Reason::ALL`] lists them.
+//!
+//! ## Stability
+//!
+//! The facts ([`Principal`], [`Resource`], [`UserChange`], [`Census`]), the acts ([`Action`],
+//! [`OrgAct`], [`UserAct`], [`MissingUserAct`]) and [`Reason`] are `#[non_exhaustive]`: build
+//! facts with their constructors and `with_…` methods, and match acts and reasons with a
+//! wildcard arm, so that a fact, an act or a reason added later is not a breaking change.
 //!
 //! ## Features
 //!
@@ -55,6 +71,7 @@ mod policy;
 mod role;
 mod scope;
 mod user_acts;
+mod user_change;
 
 pub use capability::{Capability, CapabilitySet};
 pub use decision::{Decision, Effect, Reason};
@@ -65,4 +82,5 @@ pub use org_acts::OrgAct;
 pub use policy::{Action, CreatorAccess, Policy, authorize};
 pub use role::Role;
 pub use scope::Scope;
-pub use user_acts::{Census, UserAct, UserChange};
+pub use user_acts::{Census, UserAct};
+pub use user_change::UserChange;

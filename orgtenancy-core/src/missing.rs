@@ -1,10 +1,11 @@
-//! Acts on a user id that no user has: asked as a question of its own, so that a caller who
-//! may not act on a user learns nothing about whether the id exists.
+//! Acts on a user or resource id that does not exist: asked as a question of its own, so that
+//! a caller who may not act on a user or resource learns nothing about whether the id exists.
 
 use crate::{Decision, OrgId, Policy, Principal, Reason, Role, org_acts::admin_of};
 
 /// An act on a user id that no user has (it never existed, or was deleted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MissingUserAct {
     /// [`UserAct::View`](crate::UserAct::View) of the missing user.
     View,
@@ -57,6 +58,29 @@ impl Policy {
                     Decision::deny(Reason::TargetMissing)
                 }
             }
+        }
+    }
+
+    /// Decides any action on a resource id that no row has (every action is answered alike).
+    /// A superuser, who may act on every resource, is allowed (the caller answers "not
+    /// found"); anyone else is denied with [`Reason::TargetMissing`], which a server answers
+    /// like a resource of another tenant, so ids reveal nothing.
+    ///
+    /// ```
+    /// use orgtenancy_core::{OrgId, Policy, Principal, Reason, Role, UserId};
+    ///
+    /// let admin = Principal::new(UserId(1), Role::Admin, Some(OrgId(1)));
+    /// let decision = Policy::DOCUMENTED.authorize_missing_resource(&admin);
+    /// assert!(decision.is_denied());
+    /// assert_eq!(decision.reason, Reason::TargetMissing);
+    /// ```
+    pub const fn authorize_missing_resource(&self, actor: &Principal) -> Decision {
+        if !actor.active {
+            Decision::deny(Reason::Inactive)
+        } else if matches!(actor.role, Role::Superuser) {
+            Decision::allow(Reason::Superuser)
+        } else {
+            Decision::deny(Reason::TargetMissing)
         }
     }
 }

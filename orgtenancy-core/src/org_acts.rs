@@ -4,6 +4,7 @@ use crate::{Decision, OrgId, Policy, Principal, Reason, Role, Scope};
 
 /// An act on organizations, their membership or the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OrgAct {
     /// Create a new organization (does not change the creator's membership).
     Create,
@@ -33,6 +34,17 @@ pub enum OrgAct {
     },
     /// Read audit-log entries; which ones is given by [`Policy::audit_scope`].
     ReadAuditLog,
+    /// Read the audit-log entries of one organization (superuser, or an admin of it).
+    ReadOrganizationAuditLog(OrgId),
+    /// Verify the hash chain of the whole audit log: it covers every organization's entries,
+    /// so only a superuser may.
+    VerifyAuditChain,
+    /// Manage an organization's membership in general (add or remove members): superuser, or
+    /// an admin of it. Acts on one user are [`OrgAct::AddMember`] and [`OrgAct::RemoveMember`].
+    ManageMembers(OrgId),
+    /// Move resources into `organization` — adopt a resource that belongs to none, or take
+    /// one from another tenant: superuser only, since it crosses tenants.
+    MoveResources(OrgId),
 }
 
 impl Policy {
@@ -60,9 +72,11 @@ impl Policy {
             OrgAct::Create | OrgAct::ReadAuditLog if is_admin => {
                 Decision::allow(Reason::RolePermits)
             }
-            OrgAct::Create | OrgAct::ReadAuditLog | OrgAct::Delete(_) => {
-                Decision::deny(Reason::RoleRequired)
-            }
+            OrgAct::Create
+            | OrgAct::ReadAuditLog
+            | OrgAct::Delete(_)
+            | OrgAct::VerifyAuditChain
+            | OrgAct::MoveResources(_) => Decision::deny(Reason::RoleRequired),
             OrgAct::List => Decision::allow(Reason::MemberRead),
             OrgAct::View(organization) | OrgAct::ListMembers(organization) => {
                 if principal.is_member_of(organization) {
@@ -71,32 +85,12 @@ impl Policy {
                     Decision::deny(Reason::NotMember)
                 }
             }
-            OrgAct::Update(organization) => admin_of(principal, organization),
-            OrgAct::AddMember { organization, user } => {
-                let manage = admin_of(principal, organization);
-                if manage.is_denied() {
-                    manage
-                } else if matches!(user.role, Role::Superuser) {
-                    Decision::deny(Reason::TargetIsSuperuser)
-                } else if user.organization.is_some() && !user.is_member_of(organization) {
-                    Decision::deny(Reason::TargetInOtherOrganization)
-                } else {
-                    manage
-                }
-            }
+            OrgAct::Update(organization)
+            | OrgAct::ManageMembers(organization)
+            | OrgAct::ReadOrganizationAuditLog(organization) => admin_of(principal, organization),
+            OrgAct::AddMember { organization, user } => add_member(principal, organization, &user),
             OrgAct::RemoveMember { organization, user } => {
-                let manage = admin_of(principal, organization);
-                // Membership before role: a superuser outside the organization is answered
-                // like any non-member (and like a missing id), so its role is not revealed.
-                if manage.is_denied() {
-                    manage
-                } else if !user.is_member_of(organization) {
-                    Decision::deny(Reason::TargetInOtherOrganization)
-                } else if matches!(user.role, Role::Superuser) {
-                    Decision::deny(Reason::TargetIsSuperuser)
-                } else {
-                    manage
-                }
+                remove_member(principal, organization, &user)
             }
         }
     }
@@ -115,6 +109,36 @@ impl Policy {
         } else {
             member_scope(principal)
         }
+    }
+}
+
+/// An admin pulls `user` into `organization`: never a superuser, never out of another tenant.
+const fn add_member(principal: &Principal, organization: OrgId, user: &Principal) -> Decision {
+    let manage = admin_of(principal, organization);
+    if manage.is_denied() {
+        manage
+    } else if matches!(user.role, Role::Superuser) {
+        Decision::deny(Reason::TargetIsSuperuser)
+    } else if user.organization.is_some() && !user.is_member_of(organization) {
+        Decision::deny(Reason::TargetInOtherOrganization)
+    } else {
+        manage
+    }
+}
+
+/// An admin takes `user` out of `organization`: only its members, never a superuser.
+const fn remove_member(principal: &Principal, organization: OrgId, user: &Principal) -> Decision {
+    let manage = admin_of(principal, organization);
+    // Membership before role: a superuser outside the organization is answered like any
+    // non-member (and like a missing id), so its role is not revealed.
+    if manage.is_denied() {
+        manage
+    } else if !user.is_member_of(organization) {
+        Decision::deny(Reason::TargetInOtherOrganization)
+    } else if matches!(user.role, Role::Superuser) {
+        Decision::deny(Reason::TargetIsSuperuser)
+    } else {
+        manage
     }
 }
 

@@ -4,6 +4,7 @@ use crate::{Capability, Decision, Principal, Reason, Resource, Role, Scope};
 
 /// What a principal wants to do with a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// Read the resource (view it, list it).
     Read,

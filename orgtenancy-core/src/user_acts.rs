@@ -1,9 +1,10 @@
 //! Decisions for the user acts of §5, with the isolation rules we close there.
 
-use crate::{CapabilitySet, Decision, OrgId, Policy, Principal, Reason, Role};
+use crate::{Decision, OrgId, Policy, Principal, Reason, Role, UserChange};
 
 /// An act on user accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UserAct {
     /// Create a user with `role` in `organization`.
     Create {
@@ -32,46 +33,11 @@ pub enum UserAct {
     ClearLoginLockout,
 }
 
-/// The fields a user update asks to set. A field set to its current value is not a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct UserChange {
-    /// A new email address is given.
-    pub email: bool,
-    /// A new password is given.
-    pub password: bool,
-    /// New capability flags.
-    pub capabilities: Option<CapabilitySet>,
-    /// A new role.
-    pub role: Option<Role>,
-    /// A new active state.
-    pub active: Option<bool>,
-    /// A new organization (`Some(None)` is "no organization").
-    pub organization: Option<Option<OrgId>>,
-}
-
-impl UserChange {
-    /// Which kinds of field the change really alters on `user`.
-    const fn against(self, user: &Principal) -> ChangeKinds {
-        let role = matches!(self.role, Some(r) if r as u8 != user.role as u8);
-        let active = matches!(self.active, Some(a) if a != user.active);
-        let organization = match self.organization {
-            Some(Some(org)) => !user.is_member_of(org),
-            Some(None) => user.organization.is_some(),
-            None => false,
-        };
-        let capabilities =
-            matches!(self.capabilities, Some(c) if c.bits() != user.capabilities.bits());
-        ChangeKinds {
-            capabilities,
-            superuser_only: role || active || organization,
-            demotes: role || matches!(self.active, Some(false)),
-        }
-    }
-}
-
 /// What the engine must know about users other than an act's target: facts no single row
 /// holds. The store reads them in the transaction that writes, and re-checks them there.
+/// Non-exhaustive: build one with [`Census::new`] or take a constant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Census {
     /// Whether an active superuser other than the act's target exists. Without one, the
     /// target (if an active superuser) is the last and may not be demoted, deactivated or
@@ -89,13 +55,13 @@ impl Census {
     pub const NO_OTHER_SUPERUSER: Census = Census {
         other_active_superuser: false,
     };
-}
 
-struct ChangeKinds {
-    capabilities: bool,
-    superuser_only: bool,
-    /// Would lock a superuser out if applied to itself (a role change or deactivation).
-    demotes: bool,
+    /// The census with `other_active_superuser` as given.
+    pub const fn new(other_active_superuser: bool) -> Census {
+        Census {
+            other_active_superuser,
+        }
+    }
 }
 
 impl Policy {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
-use orgtenancy_core::{OrgAct, Principal, Scope, UserId};
+use orgtenancy_core::{OrgAct, Principal, UserId};
 use orgtenancy_sqlx::{AuditChainReport, AuditFilter, ChainBreak, ChainBreakReason};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Query, payload::Json};
 
@@ -176,21 +176,15 @@ impl AuditApi {
     ///
     /// Walks the whole log in id order and checks every entry's hash (over all its fields
     /// and its predecessor's hash), every link, and that the chain ends at the recorded head;
-    /// reports the first break. Allowed exactly when the engine gives the caller the whole
-    /// audit log (`audit_scope` is `All`: a superuser); admins and users get 403.
+    /// reports the first break. The engine's `OrgAct::VerifyAuditChain`: the chain covers
+    /// every organization's entries, so a superuser may; admins and users get 403.
     #[oai(
         path = "/audit-logs/verify",
         method = "get",
         operation_id = "verify_audit_chain"
     )]
     async fn verify(&self, Authenticated(caller): Authenticated) -> Result<AuditVerify, ApiError> {
-        let principal = self.reader(&caller)?;
-        // The chain covers every entry, so verifying it reads the whole log.
-        if !matches!(self.ctx.policy.audit_scope(&principal), Scope::All) {
-            return Err(ApiError::forbidden(
-                "verifying the audit chain needs access to the whole audit log",
-            ));
-        }
+        self.ctx.allow_org(&caller, OrgAct::VerifyAuditChain)?;
         let report = self.ctx.store.verify_audit_chain().await?;
         if let Some(broken) = report.first_broken {
             tracing::warn!(
@@ -267,11 +261,7 @@ impl AuditApi {
     /// The authenticated caller's facts, once the engine allows it to read audit logs.
     fn reader(&self, caller: &Caller) -> Result<Principal, ApiError> {
         let principal = caller.principal();
-        ApiError::unless_allowed(
-            self.ctx
-                .policy
-                .authorize_org(&principal, OrgAct::ReadAuditLog),
-        )?;
+        self.ctx.allow_org(caller, OrgAct::ReadAuditLog)?;
         Ok(principal)
     }
 }

@@ -39,6 +39,16 @@ enum DoneResponse {
     NoContent,
 }
 
+/// Left out (or left empty in a form) the grant type means `password`, the only one there is.
+fn check_grant_type(grant_type: Option<&str>) -> Result<(), ApiError> {
+    if grant_type.is_some_and(|grant| !grant.is_empty() && grant != "password") {
+        return Err(ApiError::bad_request(
+            "unsupported grant_type: only `password` is supported (or leave grant_type out)",
+        ));
+    }
+    Ok(())
+}
+
 #[OpenApi(tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Log in (OAuth2 password flow)
@@ -54,16 +64,7 @@ impl AuthApi {
         form: FormBody<TokenForm>,
     ) -> Result<TokenResponse, ApiError> {
         let form = form.0;
-        // Left out (or left empty in a form) it means `password`, the only grant there is.
-        if form
-            .grant_type
-            .as_deref()
-            .is_some_and(|grant| !grant.is_empty() && grant != "password")
-        {
-            return Err(ApiError::bad_request(
-                "unsupported grant_type: only `password` is supported (or leave grant_type out)",
-            ));
-        }
+        check_grant_type(form.grant_type.as_deref())?;
         let throttle = &self.ctx.throttle;
         let address = throttle.client_address(request);
         let attempt = match throttle

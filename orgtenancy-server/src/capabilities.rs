@@ -1,99 +1,159 @@
-//! The five capability flags of the reference server (SPEC §2) and their JSON booleans.
+//! The capability catalog: the five flags of the reference server (SPEC §2), defined once.
 //!
-//! The engine knows capabilities only as bit positions; this module names the five the
-//! PKI server defines and is the only place that knows which bit is which.
+//! The engine knows capabilities only as bit positions. [`with_capability_catalog!`] holds the
+//! one list of the server's flags — constant, bit, JSON field name, description — and hands it
+//! to the macros that generate everything else from it: the constants and [`CATALOG`] here,
+//! [`Flags`] and [`FlagChanges`], the flag fields of the user schemas (`schema.rs`, through
+//! [`flagged_object!`] and [`flag_literal!`]), and so the AuthZEN action names and the test
+//! tables, which read [`CATALOG`]. Adding a flag is one line in the list.
 
 use orgtenancy_core::{Capability, CapabilitySet};
 
-/// May create certificate authorities (`can_create_ca`).
-pub const CAN_CREATE_CA: Capability = Capability::of::<0>();
-/// May issue certificates (`can_create_cert`).
-pub const CAN_CREATE_CERT: Capability = Capability::of::<1>();
-/// May revoke certificates (`can_revoke_cert`).
-pub const CAN_REVOKE_CERT: Capability = Capability::of::<2>();
-/// May export private keys (`can_export_private_key`).
-pub const CAN_EXPORT_PRIVATE_KEY: Capability = Capability::of::<3>();
-/// May delete certificate authorities (`can_delete_ca`).
-pub const CAN_DELETE_CA: Capability = Capability::of::<4>();
-
-/// The five flags as booleans, in the order and with the names of the JSON fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Flags {
-    /// `can_create_ca`.
-    pub can_create_ca: bool,
-    /// `can_create_cert`.
-    pub can_create_cert: bool,
-    /// `can_revoke_cert`.
-    pub can_revoke_cert: bool,
-    /// `can_export_private_key`.
-    pub can_export_private_key: bool,
-    /// `can_delete_ca`.
-    pub can_delete_ca: bool,
-}
-
-impl Flags {
-    /// The flags held in `set` (bits the server does not define are ignored).
-    pub const fn from_set(set: CapabilitySet) -> Flags {
-        Flags {
-            can_create_ca: set.contains(CAN_CREATE_CA),
-            can_create_cert: set.contains(CAN_CREATE_CERT),
-            can_revoke_cert: set.contains(CAN_REVOKE_CERT),
-            can_export_private_key: set.contains(CAN_EXPORT_PRIVATE_KEY),
-            can_delete_ca: set.contains(CAN_DELETE_CA),
+/// Hands the catalog to `$callback!`, as `[ CONST = bit, json_field, "description"; … ]`
+/// followed by the caller's own tokens.
+macro_rules! with_capability_catalog {
+    ($callback:ident! { $($args:tt)* }) => {
+        $callback! {
+            [
+                CAN_CREATE_CA = 0, can_create_ca, "May create certificate authorities.";
+                CAN_CREATE_CERT = 1, can_create_cert, "May issue certificates.";
+                CAN_REVOKE_CERT = 2, can_revoke_cert, "May revoke certificates.";
+                CAN_EXPORT_PRIVATE_KEY = 3, can_export_private_key, "May export private keys.";
+                CAN_DELETE_CA = 4, can_delete_ca, "May delete certificate authorities.";
+            ]
+            $($args)*
         }
-    }
+    };
+}
+pub(crate) use with_capability_catalog;
 
-    /// The set holding exactly these flags.
-    pub const fn to_set(self) -> CapabilitySet {
-        FlagChanges::all(self).apply(CapabilitySet::EMPTY)
+/// One entry of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapabilityFlag {
+    /// The engine's capability (its bit).
+    pub capability: Capability,
+    /// The JSON field of the user schemas, and the AuthZEN action name.
+    pub name: &'static str,
+    /// What it permits, for people (the schemas' descriptions).
+    pub description: &'static str,
+}
+
+impl CapabilityFlag {
+    /// The flag whose JSON name is `name`.
+    pub fn named(name: &str) -> Option<CapabilityFlag> {
+        CATALOG.iter().copied().find(|flag| flag.name == name)
     }
 }
 
-/// Requested changes to the flags: `None` leaves a flag as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlagChanges {
-    /// `can_create_ca`.
-    pub can_create_ca: Option<bool>,
-    /// `can_create_cert`.
-    pub can_create_cert: Option<bool>,
-    /// `can_revoke_cert`.
-    pub can_revoke_cert: Option<bool>,
-    /// `can_export_private_key`.
-    pub can_export_private_key: Option<bool>,
-    /// `can_delete_ca`.
-    pub can_delete_ca: Option<bool>,
-}
+macro_rules! define_catalog {
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]) => {
+        $(
+            #[doc = $desc]
+            pub const $konst: Capability = Capability::of::<$bit>();
+        )*
 
-impl FlagChanges {
-    /// Every flag set to its value in `flags`.
-    pub const fn all(flags: Flags) -> FlagChanges {
-        FlagChanges {
-            can_create_ca: Some(flags.can_create_ca),
-            can_create_cert: Some(flags.can_create_cert),
-            can_revoke_cert: Some(flags.can_revoke_cert),
-            can_export_private_key: Some(flags.can_export_private_key),
-            can_delete_ca: Some(flags.can_delete_ca),
+        /// Every flag of the server, in bit order.
+        pub const CATALOG: &[CapabilityFlag] = &[
+            $(CapabilityFlag { capability: $konst, name: stringify!($field), description: $desc },)*
+        ];
+
+        /// The flags as booleans, with the names of the JSON fields.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct Flags {
+            $(#[doc = $desc] pub $field: bool,)*
         }
-    }
 
-    /// Whether no flag is mentioned.
-    pub const fn is_empty(&self) -> bool {
-        self.can_create_ca.is_none()
-            && self.can_create_cert.is_none()
-            && self.can_revoke_cert.is_none()
-            && self.can_export_private_key.is_none()
-            && self.can_delete_ca.is_none()
-    }
+        impl Flags {
+            /// The flags held in `set` (bits the server does not define are ignored).
+            pub const fn from_set(set: CapabilitySet) -> Flags {
+                Flags { $($field: set.contains($konst),)* }
+            }
 
-    /// `set` with the mentioned flags set or cleared.
-    pub const fn apply(&self, set: CapabilitySet) -> CapabilitySet {
-        let set = apply_one(set, CAN_CREATE_CA, self.can_create_ca);
-        let set = apply_one(set, CAN_CREATE_CERT, self.can_create_cert);
-        let set = apply_one(set, CAN_REVOKE_CERT, self.can_revoke_cert);
-        let set = apply_one(set, CAN_EXPORT_PRIVATE_KEY, self.can_export_private_key);
-        apply_one(set, CAN_DELETE_CA, self.can_delete_ca)
-    }
+            /// The set holding exactly these flags.
+            pub const fn to_set(self) -> CapabilitySet {
+                FlagChanges::all(self).apply(CapabilitySet::EMPTY)
+            }
+        }
+
+        /// Requested changes to the flags: `None` leaves a flag as it is.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct FlagChanges {
+            $(#[doc = $desc] pub $field: Option<bool>,)*
+        }
+
+        impl FlagChanges {
+            /// Every flag set to its value in `flags`.
+            pub const fn all(flags: Flags) -> FlagChanges {
+                FlagChanges { $($field: Some(flags.$field),)* }
+            }
+
+            /// Whether no flag is mentioned.
+            pub const fn is_empty(&self) -> bool {
+                true $(&& self.$field.is_none())*
+            }
+
+            /// `set` with the mentioned flags set or cleared.
+            pub const fn apply(&self, set: CapabilitySet) -> CapabilitySet {
+                $(let set = apply_one(set, $konst, self.$field);)*
+                set
+            }
+        }
+    };
 }
+
+with_capability_catalog!(define_catalog! {});
+
+/// A schema struct with the catalog's flag fields appended: `out` (booleans, as the server
+/// answers), `create` (booleans defaulting to false, with `flags()`), `update` (optional
+/// booleans, with `flag_changes()`).
+macro_rules! flagged_object {
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]
+     out $(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($body)* $(#[doc = $desc] pub $field: bool,)* }
+    };
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]
+     create $(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($body)* $(#[doc = $desc] #[oai(default)] pub $field: bool,)* }
+
+        impl $name {
+            /// The requested flags.
+            pub fn flags(&self) -> $crate::capabilities::Flags {
+                $crate::capabilities::Flags { $($field: self.$field,)* }
+            }
+        }
+    };
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]
+     update $(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($body)* $(#[doc = $desc] pub $field: Option<bool>,)* }
+
+        impl $name {
+            /// The requested flag changes.
+            pub fn flag_changes(&self) -> $crate::capabilities::FlagChanges {
+                $crate::capabilities::FlagChanges { $($field: self.$field,)* }
+            }
+        }
+    };
+}
+pub(crate) use flagged_object;
+
+/// A struct literal of a [`flagged_object!`] type: the given fields, and the flag fields from
+/// `bools` (a [`Flags`]) or `changes` (a [`FlagChanges`]).
+macro_rules! flag_literal {
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]
+     $name:ident { $($body:tt)* } bools $flags:expr) => {{
+        let flags: $crate::capabilities::Flags = $flags;
+        $name { $($body)* $($field: flags.$field,)* }
+    }};
+    ([ $($konst:ident = $bit:literal, $field:ident, $desc:literal;)* ]
+     $name:ident { $($body:tt)* } changes $changes:expr) => {{
+        let changes: $crate::capabilities::FlagChanges = $changes;
+        $name { $($body)* $($field: changes.$field,)* }
+    }};
+}
+pub(crate) use flag_literal;
 
 const fn apply_one(
     set: CapabilitySet,
@@ -128,5 +188,22 @@ mod tests {
         let changed = changes.apply(set);
         assert!(changed.contains(CAN_CREATE_CA) && changed.contains(CAN_REVOKE_CERT));
         assert_eq!(FlagChanges::default().apply(set), set);
+        assert!(FlagChanges::default().is_empty() && !changes.is_empty());
+    }
+
+    #[test]
+    fn the_catalog_names_each_bit_once_in_order() {
+        let bits: Vec<u8> = CATALOG.iter().map(|flag| flag.capability.bit()).collect();
+        assert_eq!(bits, (0..5).collect::<Vec<u8>>());
+        assert_eq!(
+            CapabilityFlag::named("can_revoke_cert").map(|flag| flag.capability),
+            Some(CAN_REVOKE_CERT)
+        );
+        assert_eq!(CapabilityFlag::named("read"), None);
+        // Each flag is its own field of `Flags`.
+        for flag in CATALOG {
+            let one = Flags::from_set(CapabilitySet::EMPTY.with(flag.capability));
+            assert_eq!(one.to_set(), CapabilitySet::EMPTY.with(flag.capability));
+        }
     }
 }

@@ -9,16 +9,17 @@
 //! | `GET /cas/{id}` | `Read` on the CA |
 //! | `DELETE /cas/{id}` | `Write(can_delete_ca)` on the CA; 409 while it has child CAs or certificates |
 //! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited; the key is read in the transaction that re-checks the row |
-//! | `PATCH /cas/{id}` | `Write(can_create_ca)` on `Resource { organization: none, creator: none }`: rule 1 (superuser) allows, rule 3 denies everyone else; audited for the target organization and every organization a moved row left |
+//! | `PATCH /cas/{id}` | `OrgAct::MoveResources` into the target organization (superuser only: it crosses tenants), then `Read` on the CA; audited for the target organization and every organization a moved row left |
 //!
 //! Every write (and key export) decided on a row runs through [`decided`]: the store writes
 //! only while the row still has the organization and creator the engine saw, else the handler
 //! reads the row and asks the engine again (a CA moved to another tenant meanwhile: 403).
 
+mod create;
+
 use std::sync::Arc;
 
-use orgtenancy_core::{Action, OrgId, Resource};
-use orgtenancy_sqlx::{CertificateAuthority, NewCertificateAuthority};
+use orgtenancy_core::{Action, OrgAct, OrgId, Resource};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -29,15 +30,11 @@ use zeroize::Zeroizing;
 use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CA, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY},
-    context::{Caller, Context},
+    context::Context,
     error::ApiError,
     extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
-    pki::x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
-    resources::{
-        CaAssign, CaCreate, CaOut, MISSING, blocking, ca_key_context, ca_resource, decided,
-    },
-    validate,
+    resources::{CaAssign, CaCreate, CaOut, ca_resource, decided},
 };
 
 /// Deepest chain `GET /cas/{id}` follows (a guard against a corrupt parent cycle).
@@ -76,28 +73,6 @@ enum DeletedCa {
     NoContent,
 }
 
-fn subject_of(body: &CaCreate) -> Result<Subject, ApiError> {
-    let subject = match (&body.subject_dn, &body.common_name) {
-        (Some(dn), _) => Subject::parse_dn(dn.as_str())?,
-        (None, Some(cn)) => {
-            let subject = Subject {
-                common_name: cn.as_str().to_owned(),
-                organization: body.organization.as_ref().map(|o| o.as_str().to_owned()),
-                country: body.country.as_ref().map(|c| c.as_str().to_owned()),
-                ..Subject::default()
-            };
-            subject.validate()?;
-            subject
-        }
-        (None, None) => {
-            return Err(ApiError::unprocessable(
-                "invalid subject_dn: give `subject_dn` or `common_name`",
-            ));
-        }
-    };
-    Ok(subject)
-}
-
 #[OpenApi(tag = "ApiTags::CertificateAuthorities")]
 impl CasApi {
     /// Create a CA (admin, superuser, or a user with `can_create_ca`)
@@ -119,52 +94,8 @@ impl CasApi {
             Action::Write(CAN_CREATE_CA),
             &Resource::new(principal.organization, None),
         )?;
-        let body = body.0;
-        let name = validate::organization_name(body.name.as_str())?;
-        let description = body.description.as_ref().map(|d| d.as_str().to_owned());
-        if let Some(description) = &description {
-            validate::description(description)?;
-        }
-        let subject = subject_of(&body)?;
-        let key = KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?;
-        let request = CaRequest {
-            subject,
-            key,
-            valid_days: body.valid_days,
-            path_length: body.path_length,
-        };
-        let parent = match body.parent_ca_id {
-            None => None,
-            Some(id) => {
-                let parent = parent_for(&self.ctx, &caller, id).await?;
-                let sealed = self.ctx.store.ca_signing_key(parent.id).await?;
-                let key = self.open(&sealed, &parent)?;
-                Some((parent, key))
-            }
-        };
-        let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
-        let parent_facts = parent.as_ref().map(|(ca, _)| ca_resource(ca));
-        let (issued, sealed) = self.sign(request, parent).await?;
-        let path_length = x509::path_length_of(&issued.certificate_pem)?;
-        let new = NewCertificateAuthority {
-            name,
-            description,
-            subject_dn: issued.subject_dn,
-            key_type: key.key_type().to_owned(),
-            key_size: i64::from(key.key_size()),
-            valid_days: i64::from(body.valid_days),
-            parent_ca_id: parent_id,
-            path_length: path_length.map(i64::from),
-            allow_leaf_certs: body.allow_leaf_certs,
-            serial_number: issued.serial_number,
-            certificate_pem: issued.certificate_pem,
-            encrypted_private_key: sealed,
-            not_before: issued.not_before,
-            not_after: issued.not_after,
-            organization_id: principal.organization,
-            created_by_user_id: Some(principal.id),
-        };
-        let ca = self.store_created(&caller, new, parent_facts).await?;
+        let plan = create::plan(body.0)?;
+        let ca = create::create_ca(&self.ctx, &caller, plan).await?;
         Ok(CreatedCa::Created(Json(ca.into())))
     }
 
@@ -268,7 +199,7 @@ impl CasApi {
                 .await)
         })
         .await?;
-        let key = self.open(&sealed, &ca)?;
+        let key = create::open_ca_key(&self.ctx, &sealed, &ca)?;
         let mut out = CaOut::from(ca);
         out.private_key = Some(key.as_str().to_owned());
         Ok(OneCa::Ok(Json(out)))
@@ -290,12 +221,10 @@ impl CasApi {
         id: Path<i64>,
         body: JsonBody<CaAssign>,
     ) -> Result<OneCa, ApiError> {
-        // Superuser only, asked of the engine: an organization-less resource nobody created
-        // is writable by rule 1 alone (rule 3 denies every other principal).
-        self.ctx
-            .allow_resource(&caller, Action::Write(CAN_CREATE_CA), &MISSING)?;
-        let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
         let organization = OrgId(body.0.organization_id);
+        self.ctx
+            .allow_org(&caller, OrgAct::MoveResources(organization))?;
+        let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
         self.ctx.require_organization(organization).await?;
         let (ca, _moved) = self
             .ctx
@@ -303,92 +232,6 @@ impl CasApi {
             .assign_ca_organization(&caller.actor(), ca.id, organization, body.0.cascade)
             .await?;
         Ok(OneCa::Ok(Json(ca.into())))
-    }
-}
-
-/// The parent of a new intermediate: readable by the caller and in the caller's organization
-/// (a chain stays in one tenant).
-async fn parent_for(
-    ctx: &Context,
-    caller: &Caller,
-    id: i64,
-) -> Result<CertificateAuthority, ApiError> {
-    let parent = ctx.ca_for(caller, id, Action::Read).await?;
-    if parent.organization_id != caller.principal().organization {
-        return Err(ApiError::conflict(
-            "the parent CA belongs to another organization; a chain stays in one",
-        ));
-    }
-    Ok(parent)
-}
-
-impl CasApi {
-    /// Signs the new CA (self-signed, or by `parent` with its opened key) off the async
-    /// runtime, and seals its key.
-    async fn sign(
-        &self,
-        request: CaRequest,
-        parent: Option<(CertificateAuthority, Zeroizing<String>)>,
-    ) -> Result<(x509::Issued, Vec<u8>), ApiError> {
-        let parent_id = parent.as_ref().map(|(ca, _)| ca.id);
-        let issued = blocking(move || match &parent {
-            None => x509::issue_root(&request),
-            Some((ca, key)) => x509::issue_intermediate(
-                &IssuerMaterial {
-                    certificate_pem: &ca.certificate_pem,
-                    private_key_pem: key,
-                },
-                &request,
-            ),
-        })
-        .await?;
-        let sealed = self
-            .ctx
-            .keys
-            .seal(
-                issued.private_key_pem.as_bytes(),
-                &ca_key_context(parent_id, &issued.serial_number),
-            )
-            .map_err(|error| ApiError::internal(&error))?;
-        Ok((issued, sealed))
-    }
-
-    /// Stores the new CA while its parent (if any) still has the facts decided on; if the
-    /// parent moved meanwhile, decides again on it as it is now (the certificate, already
-    /// signed, does not depend on the parent's organization).
-    async fn store_created(
-        &self,
-        caller: &Caller,
-        new: NewCertificateAuthority,
-        parent_facts: Option<Resource>,
-    ) -> Result<CertificateAuthority, ApiError> {
-        let (ctx, actor) = (&self.ctx, &caller.actor());
-        let mut decided_on = Some(parent_facts);
-        decided(move || {
-            let first = decided_on.take();
-            let new = new.clone();
-            async move {
-                let facts = match (first, new.parent_ca_id) {
-                    (Some(facts), _) => facts,
-                    (None, None) => None,
-                    (None, Some(parent)) => {
-                        Some(ca_resource(&parent_for(ctx, caller, parent).await?))
-                    }
-                };
-                Ok(ctx.store.create_ca(actor, new, facts).await)
-            }
-        })
-        .await
-    }
-
-    /// Opens the sealed key of `ca`.
-    fn open(
-        &self,
-        sealed: &[u8],
-        ca: &CertificateAuthority,
-    ) -> Result<Zeroizing<String>, ApiError> {
-        let context = ca_key_context(ca.parent_ca_id, &ca.serial_number);
-        open_pem(&self.ctx, sealed, &context)
     }
 }
 

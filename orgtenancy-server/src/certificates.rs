@@ -305,29 +305,9 @@ impl CertificatesApi {
                 &cert_key_context(ca.id, &issued.serial_number),
             )
             .map_err(|error| ApiError::internal(&error))?;
-        let principal = caller.principal();
-        Ok(NewCertificate {
-            ca_id: ca.id,
-            common_name: request.subject.common_name.trim().to_owned(),
-            subject_dn: issued.subject_dn,
-            certificate_type: request.kind.as_str().to_owned(),
-            serial_number: issued.serial_number,
-            key_type: request.key.key_type().to_owned(),
-            key_size: i64::from(request.key.key_size()),
-            valid_days: i64::from(valid_days),
-            not_before: issued.not_before,
-            not_after: issued.not_after,
-            san_dns_names: request.dns_names,
-            san_ip_addresses: request
-                .ip_addresses
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            certificate_pem: issued.certificate_pem,
-            encrypted_private_key: sealed,
-            organization_id: principal.organization,
-            created_by_user_id: Some(principal.id),
-        })
+        Ok(new_certificate(
+            caller, ca, request, valid_days, issued, sealed,
+        ))
     }
 
     /// Stores the signed certificate while its CA still has the facts the issue was decided
@@ -353,5 +333,40 @@ impl CertificatesApi {
             }
         })
         .await
+    }
+}
+
+/// The store's row for a certificate signed by `ca` for `caller`: in the caller's
+/// organization, the caller its creator.
+fn new_certificate(
+    caller: &Caller,
+    ca: &CertificateAuthority,
+    request: LeafRequest,
+    valid_days: u32,
+    issued: x509::Issued,
+    sealed: Vec<u8>,
+) -> NewCertificate {
+    let principal = caller.principal();
+    NewCertificate {
+        ca_id: ca.id,
+        common_name: request.subject.common_name.trim().to_owned(),
+        subject_dn: issued.subject_dn,
+        certificate_type: request.kind.as_str().to_owned(),
+        serial_number: issued.serial_number,
+        key_type: request.key.key_type().to_owned(),
+        key_size: i64::from(request.key.key_size()),
+        valid_days: i64::from(valid_days),
+        not_before: issued.not_before,
+        not_after: issued.not_after,
+        san_dns_names: request.dns_names,
+        san_ip_addresses: request
+            .ip_addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        certificate_pem: issued.certificate_pem,
+        encrypted_private_key: sealed,
+        organization_id: principal.organization,
+        created_by_user_id: Some(principal.id),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use orgtenancy_core::{Decision, MissingUserAct, OrgId, Policy, Principal, UserId};
+use orgtenancy_core::{Decision, MissingUserAct, OrgAct, OrgId, Policy, Principal, UserId};
 use orgtenancy_sqlx::{Actor, Conflict, Entity, Store, StoreError, User};
 use poem_openapi::{OAuthScopes, SecurityScheme, auth::Bearer};
 
@@ -163,6 +163,11 @@ impl Context {
     }
 
     /// 404 unless organization `id` exists (for acts the engine has allowed).
+    /// The engine's decision on the organization act `act`, as `Ok` or the error for its deny.
+    pub(crate) fn allow_org(&self, caller: &Caller, act: OrgAct) -> Result<(), ApiError> {
+        ApiError::unless_allowed(self.policy.authorize_org(&caller.principal(), act))
+    }
+
     pub(crate) async fn require_organization(&self, id: OrgId) -> Result<(), ApiError> {
         self.store.get_organization(id).await?;
         Ok(())

@@ -151,7 +151,7 @@ impl ApiError {
     /// ([`crate::request_log`]), and is given to the client as the detail.
     pub fn denied(decision: Decision) -> ApiError {
         let span = tracing::Span::current();
-        span.record("reason", tracing::field::debug(decision.reason));
+        span.record("reason", tracing::field::display(decision.reason));
         if let Some(rule) = decision.reason.rule() {
             span.record("rule", rule);
         }

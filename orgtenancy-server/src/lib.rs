@@ -81,7 +81,7 @@ use std::sync::Arc;
 
 use orgtenancy_sqlx::{Store, StoreError};
 use poem::{
-    EndpointExt, IntoResponse, Response, Route,
+    Endpoint, EndpointExt, IntoResponse, Response, Route,
     endpoint::BoxEndpoint,
     get, handler,
     middleware::{NormalizePath, TrailingSlash},
@@ -167,23 +167,11 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
     let key = match config.signing_key.clone() {
         Some(key) if key.len() < MIN_SIGNING_KEY_BYTES => return Err(AppError::WeakSigningKey),
         Some(key) => key,
-        None => {
-            let candidate =
-                tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
-            store
-                .get_or_create_secret(SIGNING_KEY_SECRET, candidate)
-                .await?
-        }
+        None => stored_secret(store.as_ref(), SIGNING_KEY_SECRET).await?,
     };
     let key_encryption_key = match config.key_encryption_key.clone() {
         Some(key) => key,
-        None => {
-            let candidate =
-                tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
-            store
-                .get_or_create_secret(KEY_ENCRYPTION_KEY_SECRET, candidate)
-                .await?
-        }
+        None => stored_secret(store.as_ref(), KEY_ENCRYPTION_KEY_SECRET).await?,
     };
     let keys = KeyCipher::new(&key_encryption_key).map_err(|_| AppError::BadKeyEncryptionKey)?;
     let ctx = Arc::new(Context {
@@ -195,30 +183,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         throttle: LoginThrottle::new(&config),
         passwords: Passwords::new(config.password_workers),
     });
-    let apis = (
-        AuthApi {
-            ctx: Arc::clone(&ctx),
-        },
-        UsersApi {
-            ctx: Arc::clone(&ctx),
-        },
-        OrganizationsApi {
-            ctx: Arc::clone(&ctx),
-        },
-        AuditApi {
-            ctx: Arc::clone(&ctx),
-        },
-        CasApi {
-            ctx: Arc::clone(&ctx),
-        },
-        CertificatesApi {
-            ctx: Arc::clone(&ctx),
-        },
-        lockouts::LockoutsApi {
-            ctx: Arc::clone(&ctx),
-        },
-    );
-    let api = OpenApiService::new(apis, "orgtenancy", VERSION)
+    let api = OpenApiService::new(apis(&ctx), "orgtenancy", VERSION)
         .description(
             "Multi-tenant organizations, users and audit log of the orgtenancy reference server.",
         )
@@ -226,21 +191,59 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
     let params = Arc::new(params::PathParams::from_spec(API_PREFIX, &api.spec()));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    let health_store = Arc::clone(&store);
     let route = Route::new()
         .at(format!("{API_PREFIX}/openapi.json"), spec)
         .nest(API_PREFIX, api)
         .nest("/docs", docs)
         .at(
             "/healthz",
-            get(poem::endpoint::make(move |_| {
-                health(Arc::clone(&health_store))
-            })),
+            get(poem::endpoint::make(move |_| health(Arc::clone(&store)))),
         )
         .at("/", get(root));
     // The AuthZEN access evaluation API (`/access/v1`) and its PDP metadata.
     // The context as request data too, for the checker of `extract::Authenticated`.
     let route = authzen::mount(route, Arc::clone(&ctx)).data(ctx);
+    Ok(with_middleware(route, &config, params))
+}
+
+/// The secret `name` from the store, generated with the OS's CSPRNG on first use.
+async fn stored_secret(store: &dyn Store, name: &str) -> Result<Vec<u8>, AppError> {
+    let candidate = tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
+    Ok(store.get_or_create_secret(name, candidate).await?)
+}
+
+/// Every operation group of `/api/v1`, sharing `ctx`.
+fn apis(
+    ctx: &Arc<Context>,
+) -> (
+    AuthApi,
+    UsersApi,
+    OrganizationsApi,
+    AuditApi,
+    CasApi,
+    CertificatesApi,
+    lockouts::LockoutsApi,
+) {
+    let ctx = || Arc::clone(ctx);
+    (
+        AuthApi { ctx: ctx() },
+        UsersApi { ctx: ctx() },
+        OrganizationsApi { ctx: ctx() },
+        AuditApi { ctx: ctx() },
+        CasApi { ctx: ctx() },
+        CertificatesApi { ctx: ctx() },
+        lockouts::LockoutsApi { ctx: ctx() },
+    )
+}
+
+/// The middleware around every route, innermost first: the body limit, hostile query text,
+/// path normalization, the request timeout, the header limit, JSON errors, security headers
+/// and the request log.
+fn with_middleware(
+    route: impl Endpoint + 'static,
+    config: &ServerConfig,
+    params: Arc<params::PathParams>,
+) -> App {
     let limit = BodyLimit {
         max_bytes: config.max_body_bytes,
     };
@@ -250,7 +253,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
     let header_limit = limits::HeaderLimit {
         max_bytes: config.max_header_bytes,
     };
-    Ok(route
+    route
         .around(move |next, request| limit.apply(next, request))
         .around(hostile::query_text)
         .with(NormalizePath::new(TrailingSlash::Trim))
@@ -260,7 +263,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
         .around(headers::security_headers)
         .around(request_log::log_request)
         .map_to_response()
-        .boxed())
+        .boxed()
 }
 
 #[handler]

@@ -85,7 +85,7 @@ impl OrganizationsApi {
         Authenticated(caller): Authenticated,
         body: JsonBody<OrganizationCreate>,
     ) -> Result<CreatedOrganization, ApiError> {
-        self.allow(&caller, OrgAct::Create)?;
+        self.ctx.allow_org(&caller, OrgAct::Create)?;
         let body = body.0;
         let name = validate::organization_name(body.name.as_str())?;
         let description = body.description.map(Text::into_string);
@@ -115,7 +115,7 @@ impl OrganizationsApi {
         skip: Query<Skip>,
         limit: Query<Limit>,
     ) -> Result<OrganizationList, ApiError> {
-        self.allow(&caller, OrgAct::List)?;
+        self.ctx.allow_org(&caller, OrgAct::List)?;
         let scope = self.ctx.policy.organization_scope(&caller.principal());
         let orgs = self
             .ctx
@@ -141,7 +141,7 @@ impl OrganizationsApi {
         Authenticated(caller): Authenticated,
         id: Path<i64>,
     ) -> Result<OneOrganization, ApiError> {
-        self.allow(&caller, OrgAct::View(OrgId(id.0)))?;
+        self.ctx.allow_org(&caller, OrgAct::View(OrgId(id.0)))?;
         let org = self.ctx.store.get_organization(OrgId(id.0)).await?;
         Ok(OneOrganization::Ok(Json(org.into())))
     }
@@ -160,7 +160,7 @@ impl OrganizationsApi {
         id: Path<i64>,
         body: JsonBody<OrganizationUpdate>,
     ) -> Result<OneOrganization, ApiError> {
-        self.allow(&caller, OrgAct::Update(OrgId(id.0)))?;
+        self.ctx.allow_org(&caller, OrgAct::Update(OrgId(id.0)))?;
         let body = body.0;
         let name = body
             .name
@@ -197,7 +197,7 @@ impl OrganizationsApi {
         Authenticated(caller): Authenticated,
         id: Path<i64>,
     ) -> Result<DeletedOrganization, ApiError> {
-        self.allow(&caller, OrgAct::Delete(OrgId(id.0)))?;
+        self.ctx.allow_org(&caller, OrgAct::Delete(OrgId(id.0)))?;
         self.ctx
             .store
             .delete_organization(&caller.actor(), OrgId(id.0))
@@ -304,7 +304,8 @@ impl OrganizationsApi {
         limit: Query<Limit>,
     ) -> Result<MemberList, ApiError> {
         let organization = OrgId(id.0);
-        self.allow(&caller, OrgAct::ListMembers(organization))?;
+        self.ctx
+            .allow_org(&caller, OrgAct::ListMembers(organization))?;
         // A superuser asking about a missing organization gets 404, not an empty list.
         self.ctx.require_organization(organization).await?;
         let users = self
@@ -319,11 +320,6 @@ impl OrganizationsApi {
 }
 
 impl OrganizationsApi {
-    /// The engine's decision on `act`, as `Ok` or the error for its deny.
-    fn allow(&self, caller: &Caller, act: OrgAct) -> Result<(), ApiError> {
-        ApiError::unless_allowed(self.ctx.policy.authorize_org(&caller.principal(), act))
-    }
-
     /// The engine's decision on the membership act `found` builds for an existing user, or
     /// on `missing` for an id no user has.
     fn decide(

@@ -10,7 +10,7 @@ use poem_openapi::{
 };
 
 use crate::{
-    capabilities::{FlagChanges, Flags},
+    capabilities::{Flags, flag_literal, flagged_object, with_capability_catalog},
     text::Text,
 };
 
@@ -106,57 +106,47 @@ impl From<Role> for RoleName {
     }
 }
 
-/// A user account (never with its password).
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "User")]
-pub struct UserOut {
-    /// Assigned by the server, never reused.
-    pub id: i64,
-    /// Unique username.
-    pub username: String,
-    /// Unique email address.
-    pub email: String,
-    /// `superuser`, `admin` or `user`.
-    pub role: RoleName,
-    /// Whether the account may sign in and act.
-    pub is_active: bool,
-    /// The user's organization, or `null`.
-    #[oai(nullable)]
-    pub organization_id: Option<i64>,
-    /// May create certificate authorities.
-    pub can_create_ca: bool,
-    /// May issue certificates.
-    pub can_create_cert: bool,
-    /// May revoke certificates.
-    pub can_revoke_cert: bool,
-    /// May export private keys.
-    pub can_export_private_key: bool,
-    /// May delete certificate authorities.
-    pub can_delete_ca: bool,
-    /// When it was created (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC).
-    pub updated_at: DateTime<Utc>,
-}
+with_capability_catalog!(flagged_object! {
+    out
+    /// A user account (never with its password).
+    #[derive(Debug, Clone, Object)]
+    #[oai(rename = "User")]
+    pub struct UserOut {
+        /// Assigned by the server, never reused.
+        pub id: i64,
+        /// Unique username.
+        pub username: String,
+        /// Unique email address.
+        pub email: String,
+        /// `superuser`, `admin` or `user`.
+        pub role: RoleName,
+        /// Whether the account may sign in and act.
+        pub is_active: bool,
+        /// The user's organization, or `null`.
+        #[oai(nullable)]
+        pub organization_id: Option<i64>,
+        /// When it was created (RFC 3339, UTC).
+        pub created_at: DateTime<Utc>,
+        /// When it last changed (RFC 3339, UTC).
+        pub updated_at: DateTime<Utc>,
+    }
+});
 
 impl From<User> for UserOut {
     fn from(user: User) -> Self {
-        let flags = Flags::from_set(user.capabilities);
-        UserOut {
-            id: user.id.0,
-            username: user.username,
-            email: user.email,
-            role: user.role.into(),
-            is_active: user.is_active,
-            organization_id: user.organization_id.map(|org| org.0),
-            can_create_ca: flags.can_create_ca,
-            can_create_cert: flags.can_create_cert,
-            can_revoke_cert: flags.can_revoke_cert,
-            can_export_private_key: flags.can_export_private_key,
-            can_delete_ca: flags.can_delete_ca,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        }
+        with_capability_catalog!(flag_literal! {
+            UserOut {
+                id: user.id.0,
+                username: user.username,
+                email: user.email,
+                role: user.role.into(),
+                is_active: user.is_active,
+                organization_id: user.organization_id.map(|org| org.0),
+                created_at: user.created_at,
+                updated_at: user.updated_at,
+            }
+            bools Flags::from_set(user.capabilities)
+        })
     }
 }
 
@@ -168,97 +158,52 @@ fn default_active() -> bool {
     true
 }
 
-/// The fields of a new user.
-#[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
-pub struct UserCreate {
-    /// Unique; 1 to 255 characters, no surrounding whitespace.
-    #[oai(validator(min_length = 1, max_length = 255))]
-    pub username: Text,
-    /// Unique, valid email address.
-    pub email: Email,
-    /// At least 8 characters (at most 1024).
-    #[oai(validator(min_length = 8, max_length = 1024))]
-    pub password: Text,
-    /// The role (default `user`).
-    #[oai(default = "default_role")]
-    pub role: RoleName,
-    /// The organization to put the user in, if any.
-    pub organization_id: Option<i64>,
-    /// Whether the account may sign in and act (default true). Creating an inactive user
-    /// needs the right to deactivate it (a superuser); the first user is always active.
-    #[oai(default = "default_active")]
-    pub is_active: bool,
-    /// May create certificate authorities (default false).
-    #[oai(default)]
-    pub can_create_ca: bool,
-    /// May issue certificates (default false).
-    #[oai(default)]
-    pub can_create_cert: bool,
-    /// May revoke certificates (default false).
-    #[oai(default)]
-    pub can_revoke_cert: bool,
-    /// May export private keys (default false).
-    #[oai(default)]
-    pub can_export_private_key: bool,
-    /// May delete certificate authorities (default false).
-    #[oai(default)]
-    pub can_delete_ca: bool,
-}
-
-impl UserCreate {
-    /// The requested flags.
-    pub fn flags(&self) -> Flags {
-        Flags {
-            can_create_ca: self.can_create_ca,
-            can_create_cert: self.can_create_cert,
-            can_revoke_cert: self.can_revoke_cert,
-            can_export_private_key: self.can_export_private_key,
-            can_delete_ca: self.can_delete_ca,
-        }
+with_capability_catalog!(flagged_object! {
+    create
+    /// The fields of a new user; every capability flag defaults to false.
+    #[derive(Debug, Clone, Object)]
+    #[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
+    pub struct UserCreate {
+        /// Unique; 1 to 255 characters, no surrounding whitespace.
+        #[oai(validator(min_length = 1, max_length = 255))]
+        pub username: Text,
+        /// Unique, valid email address.
+        pub email: Email,
+        /// At least 8 characters (at most 1024).
+        #[oai(validator(min_length = 8, max_length = 1024))]
+        pub password: Text,
+        /// The role (default `user`).
+        #[oai(default = "default_role")]
+        pub role: RoleName,
+        /// The organization to put the user in, if any.
+        pub organization_id: Option<i64>,
+        /// Whether the account may sign in and act (default true). Creating an inactive user
+        /// needs the right to deactivate it (a superuser); the first user is always active.
+        #[oai(default = "default_active")]
+        pub is_active: bool,
     }
-}
+});
 
-/// A change to a user: absent fields stay as they are. `organization_id: null` means
-/// "no organization".
-#[derive(Debug, Clone, Object)]
-#[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
-pub struct UserUpdate {
-    /// A new unique email address.
-    pub email: Option<Email>,
-    /// A new password (at least 8 characters); signs the user out everywhere.
-    #[oai(validator(min_length = 8, max_length = 1024))]
-    pub password: Option<Text>,
-    /// A new role (superuser only).
-    pub role: Option<RoleName>,
-    /// Activate or deactivate (superuser only).
-    pub is_active: Option<bool>,
-    /// Move to an organization, or `null` for none (superuser only).
-    pub organization_id: MaybeUndefined<i64>,
-    /// May create certificate authorities.
-    pub can_create_ca: Option<bool>,
-    /// May issue certificates.
-    pub can_create_cert: Option<bool>,
-    /// May revoke certificates.
-    pub can_revoke_cert: Option<bool>,
-    /// May export private keys.
-    pub can_export_private_key: Option<bool>,
-    /// May delete certificate authorities.
-    pub can_delete_ca: Option<bool>,
-}
-
-impl UserUpdate {
-    /// The requested flag changes.
-    pub fn flag_changes(&self) -> FlagChanges {
-        FlagChanges {
-            can_create_ca: self.can_create_ca,
-            can_create_cert: self.can_create_cert,
-            can_revoke_cert: self.can_revoke_cert,
-            can_export_private_key: self.can_export_private_key,
-            can_delete_ca: self.can_delete_ca,
-        }
+with_capability_catalog!(flagged_object! {
+    update
+    /// A change to a user: absent fields stay as they are. `organization_id: null` means
+    /// "no organization".
+    #[derive(Debug, Clone, Object)]
+    #[oai(deny_unknown_fields, example, skip_serializing_if_is_none)]
+    pub struct UserUpdate {
+        /// A new unique email address.
+        pub email: Option<Email>,
+        /// A new password (at least 8 characters); signs the user out everywhere.
+        #[oai(validator(min_length = 8, max_length = 1024))]
+        pub password: Option<Text>,
+        /// A new role (superuser only).
+        pub role: Option<RoleName>,
+        /// Activate or deactivate (superuser only).
+        pub is_active: Option<bool>,
+        /// Move to an organization, or `null` for none (superuser only).
+        pub organization_id: MaybeUndefined<i64>,
     }
-}
+});
 
 /// One audit-log entry.
 #[derive(Debug, Clone, Object)]

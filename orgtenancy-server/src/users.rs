@@ -6,7 +6,7 @@ use orgtenancy_core::{
     CapabilitySet, Census, Decision, MissingUserAct, OrgId, Policy, Principal, Reason, Role,
     UserAct, UserChange, UserId,
 };
-use orgtenancy_sqlx::{Conflict, NewUser, StoreError, UserPatch};
+use orgtenancy_sqlx::{Conflict, NewUser, StoreError, User, UserPatch};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -78,31 +78,15 @@ impl UsersApi {
         let role: Role = body.role.into();
         let organization = body.organization_id.map(OrgId);
         let capabilities = body.flags().to_set();
-        let principal = caller.as_ref().map(|caller| caller.principal());
         let first_user = self.ctx.store.has_no_users().await?;
-        let policy = self.ctx.policy;
-        let act = UserAct::Create {
+        let principal = caller.as_ref().map(|caller| caller.principal());
+        let new_user = NewUserFacts {
             role,
             organization,
-            first_user,
+            capabilities,
+            active: body.is_active,
         };
-        ApiError::unless_allowed(policy.authorize_user(principal.as_ref(), act))?;
-        if first_user && !body.is_active {
-            // An inactive first user would leave a system nobody can administer.
-            return Err(ApiError::unprocessable(
-                "invalid is_active: the first user must be active",
-            ));
-        }
-        if !first_user {
-            let new_user = Principal::new(UserId(0), role, organization);
-            allow_setup(
-                &policy,
-                principal.as_ref(),
-                new_user,
-                capabilities,
-                body.is_active,
-            )?;
-        }
+        allow_create(&self.ctx.policy, principal.as_ref(), new_user, first_user)?;
         if let Some(organization) = organization {
             self.ctx.require_organization(organization).await?;
         }
@@ -204,15 +188,7 @@ impl UsersApi {
                 let password = password.clone().into_string();
                 password_hash = Some(self.ctx.passwords.hash(password).await?);
             }
-            let patch = UserPatch {
-                email: body.email.as_ref().map(|email| email.0.clone()),
-                password_hash: password_hash.clone(),
-                capabilities: change.capabilities,
-                role: change.role,
-                is_active: change.active,
-                organization_id: change.organization,
-                expected: Some(user.principal()),
-            };
+            let patch = patch_of(&body, change, password_hash.clone(), &user);
             let result = self
                 .ctx
                 .store
@@ -301,10 +277,50 @@ impl UsersApi {
             return Ok(Census::OTHER_SUPERUSER);
         };
         let other_active_superuser = self.ctx.store.has_other_active_superuser(user.id).await?;
-        Ok(Census {
-            other_active_superuser,
-        })
+        Ok(Census::new(other_active_superuser))
     }
+}
+
+/// What the engine is asked about a user being created.
+#[derive(Debug, Clone, Copy)]
+struct NewUserFacts {
+    role: Role,
+    organization: Option<OrgId>,
+    capabilities: CapabilitySet,
+    active: bool,
+}
+
+/// The engine's decisions on creating `new_user`: the creation itself, then (after the
+/// bootstrap) the flags and active state it is given.
+fn allow_create(
+    policy: &Policy,
+    principal: Option<&Principal>,
+    new_user: NewUserFacts,
+    first_user: bool,
+) -> Result<(), ApiError> {
+    let act = UserAct::Create {
+        role: new_user.role,
+        organization: new_user.organization,
+        first_user,
+    };
+    ApiError::unless_allowed(policy.authorize_user(principal, act))?;
+    if first_user && !new_user.active {
+        // An inactive first user would leave a system nobody can administer.
+        return Err(ApiError::unprocessable(
+            "invalid is_active: the first user must be active",
+        ));
+    }
+    if first_user {
+        return Ok(());
+    }
+    let facts = Principal::new(UserId(0), new_user.role, new_user.organization);
+    allow_setup(
+        policy,
+        principal,
+        facts,
+        new_user.capabilities,
+        new_user.active,
+    )
 }
 
 /// Granting flags or creating an inactive account is a change of the new user: the engine
@@ -319,16 +335,32 @@ fn allow_setup(
     if capabilities == CapabilitySet::EMPTY && active {
         return Ok(());
     }
-    let change = UserChange {
-        capabilities: Some(capabilities),
-        active: Some(active),
-        ..UserChange::default()
-    };
+    let change = UserChange::NONE
+        .with_capabilities(capabilities)
+        .with_active(active);
     let grant = UserAct::Update {
         user: new_user,
         change,
     };
     ApiError::unless_allowed(policy.authorize_user(actor, grant))
+}
+
+/// The store's patch for `change`, to be written while `user` still has the facts decided on.
+fn patch_of(
+    body: &UserUpdate,
+    change: UserChange,
+    password_hash: Option<String>,
+    user: &User,
+) -> UserPatch {
+    UserPatch {
+        email: body.email.as_ref().map(|email| email.0.clone()),
+        password_hash,
+        capabilities: change.capabilities,
+        role: change.role,
+        is_active: change.active,
+        organization_id: change.organization,
+        expected: Some(user.principal()),
+    }
 }
 
 /// The change a PATCH body asks for, as the engine sees it against `target`.
@@ -338,17 +370,19 @@ fn requested_change(body: &UserUpdate, target: &Target) -> UserChange {
         Target::Missing => CapabilitySet::EMPTY,
     };
     let flag_changes = body.flag_changes();
-    UserChange {
-        email: body.email.is_some(),
-        password: body.password.is_some(),
-        capabilities: (!flag_changes.is_empty()).then(|| flag_changes.apply(current)),
-        role: body.role.map(Role::from),
-        active: body.is_active,
-        organization: match body.organization_id {
+    {
+        let mut change = UserChange::NONE;
+        change.email = body.email.is_some();
+        change.password = body.password.is_some();
+        change.capabilities = (!flag_changes.is_empty()).then(|| flag_changes.apply(current));
+        change.role = body.role.map(Role::from);
+        change.active = body.is_active;
+        change.organization = match body.organization_id {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(org) => Some(Some(OrgId(org))),
-        },
+        };
+        change
     }
 }
 

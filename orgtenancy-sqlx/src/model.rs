@@ -66,13 +66,9 @@ pub struct User {
 impl User {
     /// The facts the engine needs about this user.
     pub fn principal(&self) -> Principal {
-        Principal {
-            id: self.id,
-            role: self.role,
-            organization: self.organization_id,
-            capabilities: self.capabilities,
-            active: self.is_active,
-        }
+        Principal::new(self.id, self.role, self.organization_id)
+            .with_capabilities(self.capabilities)
+            .with_active(self.is_active)
     }
 }
 

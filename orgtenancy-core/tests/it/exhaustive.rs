@@ -147,13 +147,9 @@ fn capability_set(held: u8) -> CapabilitySet {
 }
 
 fn principal(c: &Case) -> Principal {
-    Principal {
-        id: ME,
-        role: role(c.role),
-        organization: org_id(c.principal_org),
-        capabilities: capability_set(c.held),
-        active: c.active,
-    }
+    Principal::new(ME, role(c.role), org_id(c.principal_org))
+        .with_capabilities(capability_set(c.held))
+        .with_active(c.active)
 }
 
 fn resource(c: &Case) -> Resource {
@@ -162,10 +158,7 @@ fn resource(c: &Case) -> Resource {
         C::Me => Some(ME),
         C::Someone => Some(SOMEONE),
     };
-    Resource {
-        organization: org_id(c.resource_org),
-        creator,
-    }
+    Resource::new(org_id(c.resource_org), creator)
 }
 
 fn action(act: Act) -> Option<Action> {
@@ -287,13 +280,9 @@ struct U {
 }
 
 fn engine_user(u: U) -> Principal {
-    Principal {
-        id: UserId(u.id),
-        role: role(u.role),
-        organization: org_id(u.org),
-        capabilities: capability_set(TARGET_FLAGS),
-        active: u.active,
-    }
+    Principal::new(UserId(u.id), role(u.role), org_id(u.org))
+        .with_capabilities(capability_set(TARGET_FLAGS))
+        .with_active(u.active)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -307,6 +296,10 @@ enum OAct {
     Add(O, U),
     Remove(O, U),
     Audit,
+    OrgAudit(O),
+    Verify,
+    Manage(O),
+    Move(O),
 }
 
 fn all_users(first_id: i64) -> Vec<U> {
@@ -356,6 +349,14 @@ fn org_oracle(actor: U, act: OAct) -> bool {
         OAct::Remove(o, u) => admin_of(o) && u.role != R::Super && u.org == o,
         // §6: superuser all, admin its own organization's, user 403.
         OAct::Audit => actor.role == R::Admin,
+        // §6: one organization's entries: its admins (and superusers).
+        OAct::OrgAudit(o) => admin_of(o),
+        // §6: the chain covers every tenant's entries: superuser only.
+        OAct::Verify => false,
+        // §4: membership in general is the organization's admins' business.
+        OAct::Manage(o) => admin_of(o),
+        // §3: moving resources between tenants (adopting org-less ones): superuser only.
+        OAct::Move(_) => false,
     }
 }
 
@@ -377,6 +378,10 @@ fn engine_org_act(act: OAct) -> Option<OrgAct> {
             user: engine_user(u),
         },
         OAct::Audit => OrgAct::ReadAuditLog,
+        OAct::OrgAudit(o) => OrgAct::ReadOrganizationAuditLog(id(o)?),
+        OAct::Verify => OrgAct::VerifyAuditChain,
+        OAct::Manage(o) => OrgAct::ManageMembers(id(o)?),
+        OAct::Move(o) => OrgAct::MoveResources(id(o)?),
     })
 }
 
@@ -384,13 +389,16 @@ fn engine_org_act(act: OAct) -> Option<OrgAct> {
 fn every_organization_decision_matches_the_oracle() {
     let actors = all_users(1);
     let targets = all_users(100);
-    let mut acts = vec![OAct::Create, OAct::List, OAct::Audit];
+    let mut acts = vec![OAct::Create, OAct::List, OAct::Audit, OAct::Verify];
     for o in [O::A, O::B] {
         acts.extend([
             OAct::View(o),
             OAct::Update(o),
             OAct::Delete(o),
             OAct::ListMembers(o),
+            OAct::OrgAudit(o),
+            OAct::Manage(o),
+            OAct::Move(o),
         ]);
         for t in &targets {
             acts.extend([OAct::Add(o, *t), OAct::Remove(o, *t)]);
@@ -529,19 +537,21 @@ fn engine_user_act(act: UAct) -> UserAct {
         UAct::Delete(u) => UserAct::Delete(engine_user(u)),
         UAct::Update(u, p) => {
             let user = engine_user(u);
-            let change = UserChange {
-                email: p.email,
-                password: p.password,
-                capabilities: p.flags_same.map(|same| {
+            let change = {
+                let mut change = UserChange::NONE;
+                change.email = p.email;
+                change.password = p.password;
+                change.capabilities = p.flags_same.map(|same| {
                     capability_set(if same {
                         TARGET_FLAGS
                     } else {
                         TARGET_FLAGS ^ 0b11
                     })
-                }),
-                role: p.role.map(role),
-                active: p.active,
-                organization: p.org.map(org_id),
+                });
+                change.role = p.role.map(role);
+                change.active = p.active;
+                change.organization = p.org.map(org_id);
+                change
             };
             UserAct::Update { user, change }
         }
@@ -607,9 +617,7 @@ fn every_user_decision_matches_the_oracle() {
                 };
                 let actor_facts = actor.map(engine_user);
                 let engine_act = engine_user_act(act);
-                let census = Census {
-                    other_active_superuser: others,
-                };
+                let census = Census::new(others);
                 checked += 1;
                 let got = policy.authorize_user_among(actor_facts.as_ref(), engine_act, census);
                 if got.is_allowed() != user_oracle(open, *actor, act, others) {

@@ -6,6 +6,7 @@
 //! * [`exhaustive`]: the whole finite input space of resource decisions, against an oracle
 //!   written from the SPEC text that shares no code with the engine.
 //! * [`missing`]: acts on a missing user id answer like acts on any user out of reach.
+//! * [`names`]: every reason's one spelling, rule and description; role names; capability sets.
 //! * [`props`]: proptest properties — isolation, inactive principals, monotonicity,
 //!   scope/decision agreement, admin isolation on organizations and users.
 //!
@@ -15,6 +16,7 @@
 mod exhaustive;
 mod matrix;
 mod missing;
+mod names;
 mod org_table;
 mod props;
 mod support;

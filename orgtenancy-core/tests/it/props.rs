@@ -41,20 +41,16 @@ fn principal() -> impl Strategy<Value = Principal> {
         capabilities(),
         any::<bool>(),
     )
-        .prop_map(|(id, role, organization, capabilities, active)| Principal {
-            id,
-            role,
-            organization,
-            capabilities,
-            active,
+        .prop_map(|(id, role, organization, capabilities, active)| {
+            Principal::new(id, role, organization)
+                .with_capabilities(capabilities)
+                .with_active(active)
         })
 }
 
 fn resource() -> impl Strategy<Value = Resource> {
-    (option::of(org_id()), option::of(user_id())).prop_map(|(organization, creator)| Resource {
-        organization,
-        creator,
-    })
+    (option::of(org_id()), option::of(user_id()))
+        .prop_map(|(organization, creator)| Resource::new(organization, creator))
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -98,13 +94,15 @@ fn user_change() -> impl Strategy<Value = UserChange> {
         option::of(option::of(org_id())),
     )
         .prop_map(
-            |(email, password, capabilities, role, active, organization)| UserChange {
-                email,
-                password,
-                capabilities,
-                role,
-                active,
-                organization,
+            |(email, password, capabilities, role, active, organization)| {
+                let mut change = UserChange::NONE;
+                change.email = email;
+                change.password = password;
+                change.capabilities = capabilities;
+                change.role = role;
+                change.active = active;
+                change.organization = organization;
+                change
             },
         )
 }
@@ -159,7 +157,7 @@ fn settle_user(actor: &Principal, act: UserAct) -> UserAct {
 fn target_of_user_act(act: &UserAct) -> Option<Principal> {
     match act {
         UserAct::View(user) | UserAct::Delete(user) | UserAct::Update { user, .. } => Some(*user),
-        UserAct::Create { .. } | UserAct::List | UserAct::ClearLoginLockout => None,
+        _ => None,
     }
 }
 
@@ -189,10 +187,10 @@ proptest! {
         a in action(),
         policy in policy(),
     ) {
-        let p = Principal { role: non_superuser, ..p };
+        let p = p.with_role(non_superuser);
         // Move the resource out of the principal's organization (to the next id, or to none).
         let r = match (r.organization, p.organization) {
-            (Some(o), Some(own)) if o == own => Resource { organization: Some(OrgId((o.0 + 1) % 3)), ..r },
+            (Some(o), Some(own)) if o == own => r.with_organization(Some(OrgId((o.0 + 1) % 3))),
             _ => r,
         };
         prop_assert!(!same_org(&p, &r));
@@ -275,8 +273,8 @@ proptest! {
         policy in policy(),
     ) {
         for (low, high) in promotions() {
-            let lo = Principal { role: low, ..p };
-            let hi = Principal { role: high, ..p };
+            let lo = p.with_role(low);
+            let hi = p.with_role(high);
             if policy.authorize(&lo, a, &r).is_allowed() {
                 prop_assert!(policy.authorize(&hi, a, &r).is_allowed(), "{:?} -> {:?}", low, high);
             }

@@ -33,45 +33,27 @@ fn patch(actor: Principal, user: Principal, change: UserChange) -> Ask {
 }
 
 fn email() -> UserChange {
-    UserChange {
-        email: true,
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_email()
 }
 
 fn password() -> UserChange {
-    UserChange {
-        password: true,
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_password()
 }
 
 fn flags(capabilities: CapabilitySet) -> UserChange {
-    UserChange {
-        capabilities: Some(capabilities),
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_capabilities(capabilities)
 }
 
 fn role(role: Role) -> UserChange {
-    UserChange {
-        role: Some(role),
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_role(role)
 }
 
 fn active(active: bool) -> UserChange {
-    UserChange {
-        active: Some(active),
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_active(active)
 }
 
 fn move_to(organization: Option<OrgId>) -> UserChange {
-    UserChange {
-        organization: Some(organization),
-        ..UserChange::default()
-    }
+    UserChange::NONE.with_organization(organization)
 }
 
 #[rustfmt::skip]
@@ -156,7 +138,7 @@ fn patching_users_follows_the_table() {
     let (a, b) = (Some(ORG_A), Some(ORG_B));
     let some_flags = caps(&[CAN_CREATE_CA, CAN_REVOKE_CERT]);
     let flagged_a = USER_A.with_capabilities(some_flags);
-    let both = UserChange { email: true, password: true, ..UserChange::default() };
+    let both = UserChange::NONE.with_email().with_password();
     let rows = [
         // Self: email and password.
         row("self: email", patch(USER_A, USER_A, email()), ALLOW, Reason::SelfService),
@@ -171,7 +153,7 @@ fn patching_users_follows_the_table() {
         row("self: leave the org (null)", patch(USER_A, USER_A, move_to(None)), DENY, Reason::FieldNotPermitted),
         row("self: move to another org", patch(USER_A, USER_A, move_to(b)), DENY, Reason::FieldNotPermitted),
         row("self without org: join an org", patch(USER_NONE, USER_NONE, move_to(a)), DENY, Reason::FieldNotPermitted),
-        row("self: email plus own role", patch(USER_A, USER_A, UserChange { role: Some(Role::Superuser), ..email() }), DENY, Reason::FieldNotPermitted),
+        row("self: email plus own role", patch(USER_A, USER_A, email().with_role(Role::Superuser)), DENY, Reason::FieldNotPermitted),
         // A field set to its current value is not a change.
         row("self: flags unchanged", patch(flagged_a, flagged_a, flags(some_flags)), ALLOW, Reason::SelfService),
         row("self: role unchanged", patch(USER_A, USER_A, role(Role::User)), ALLOW, Reason::SelfService),
@@ -193,8 +175,8 @@ fn patching_users_follows_the_table() {
         row("admin: reactivate a member", patch(ADMIN_A, USER_A.with_active(false), active(true)), DENY, Reason::FieldNotPermitted),
         row("admin: member's org to null", patch(ADMIN_A, USER_A, move_to(None)), DENY, Reason::FieldNotPermitted),
         row("admin: member's org to another", patch(ADMIN_A, USER_A, move_to(b)), DENY, Reason::FieldNotPermitted),
-        row("admin: member's org unchanged", patch(ADMIN_A, USER_A, UserChange { organization: Some(a), ..email() }), ALLOW, Reason::OrganizationAdmin),
-        row("admin: email plus role", patch(ADMIN_A, USER_A, UserChange { role: Some(Role::Admin), ..email() }), DENY, Reason::FieldNotPermitted),
+        row("admin: member's org unchanged", patch(ADMIN_A, USER_A, email().with_organization(a)), ALLOW, Reason::OrganizationAdmin),
+        row("admin: email plus role", patch(ADMIN_A, USER_A, email().with_role(Role::Admin)), DENY, Reason::FieldNotPermitted),
         // Closed holes: another organization's users, any superuser.
         row("isolation: admin, email of a user of another org", patch(ADMIN_A, USER_B, email()), DENY, Reason::TargetInOtherOrganization),
         row("isolation: admin, password of a user of another org", patch(ADMIN_A, USER_B, password()), DENY, Reason::TargetInOtherOrganization),
@@ -219,7 +201,7 @@ fn patching_users_follows_the_table() {
         row("self-lockout: superuser demotes itself to admin", patch(SUPER, SUPER, role(Role::Admin)), DENY, Reason::SelfLockout),
         row("self-lockout: superuser demotes itself to user", patch(SUPER_A, SUPER_A, role(Role::User)), DENY, Reason::SelfLockout),
         row("self-lockout: superuser deactivates itself", patch(SUPER, SUPER, active(false)), DENY, Reason::SelfLockout),
-        row("self-lockout: email plus deactivation", patch(SUPER, SUPER, UserChange { active: Some(false), ..email() }), DENY, Reason::SelfLockout),
+        row("self-lockout: email plus deactivation", patch(SUPER, SUPER, email().with_active(false)), DENY, Reason::SelfLockout),
         row("inactive superuser", patch(SUPER.with_active(false), USER_A, email()), DENY, Reason::Inactive),
     ];
     check_table("§5 PATCH /users/{id}", &rows);
@@ -254,7 +236,7 @@ fn the_last_active_superuser_remains() {
         row("last: demote to user", alone(SUPER, UserAct::Update { user: SUPER_A, change: role(Role::User) }), DENY, Reason::LastSuperuser),
         row("last: deactivate", alone(SUPER, deactivate(SUPER_A)), DENY, Reason::LastSuperuser),
         row("last: delete", alone(SUPER, UserAct::Delete(SUPER_A)), DENY, Reason::LastSuperuser),
-        row("last: email plus deactivation", alone(SUPER, UserAct::Update { user: SUPER_A, change: UserChange { active: Some(false), ..email() } }), DENY, Reason::LastSuperuser),
+        row("last: email plus deactivation", alone(SUPER, UserAct::Update { user: SUPER_A, change: email().with_active(false) }), DENY, Reason::LastSuperuser),
         // Changes that keep it an active superuser are allowed.
         row("last: email", alone(SUPER, UserAct::Update { user: SUPER_A, change: email() }), ALLOW, Reason::Superuser),
         row("last: role unchanged", alone(SUPER, UserAct::Update { user: SUPER_A, change: role(Role::Superuser) }), ALLOW, Reason::Superuser),

@@ -7,15 +7,15 @@
 //!   certificates, `authorize_org(caller, View)` for organizations).
 //!
 //! A missing subject or resource is put to the engine exactly as the REST handlers do
-//! (`MissingUserAct::View`; an organization-less resource nobody created), so a
+//! (`MissingUserAct::View`; `authorize_missing_resource`), so a
 //! caller who may see everything (a superuser) learns it is missing (404) and anyone else gets
 //! the same 403 for "missing" and "not visible", with the same message.
 
 use std::collections::HashMap;
 
 use orgtenancy_core::{
-    Action, CreatorAccess, Decision, MissingUserAct, OrgAct, OrgId, Policy, Principal, Reason,
-    Resource, Role, UserAct, UserId,
+    Action, CreatorAccess, Decision, MissingUserAct, OrgAct, OrgId, Policy, Principal, Resource,
+    UserAct,
 };
 use orgtenancy_sqlx::StoreError;
 
@@ -26,11 +26,8 @@ use crate::{
     },
     context::{Caller, Context},
     error::ApiError,
-    resources::{MISSING, ca_resource, cert_resource},
+    resources::{ca_resource, cert_resource},
 };
-
-/// The id of the hypothetical organization-less user of `ManageMembers` (store ids start at 1).
-const NO_USER: UserId = UserId(0);
 
 const SUBJECT_HIDDEN: &str = "the subject does not exist or the caller may not view it";
 const SUBJECT_MISSING: &str = "the subject does not exist";
@@ -105,16 +102,12 @@ impl<'a> Evaluator<'a> {
             ResourceRef::Ca(id) => {
                 let found =
                     absent_if_missing(self.ctx.store.get_ca(id).await)?.map(|ca| ca_resource(&ca));
-                let facts = found.unwrap_or(MISSING);
-                let read = policy.authorize(&self.caller, Action::Read, &facts);
-                (found, read)
+                (found, may_read(&policy, &self.caller, found))
             }
             ResourceRef::Certificate(id) => {
                 let found = absent_if_missing(self.ctx.store.get_certificate(id).await)?
                     .map(|cert| cert_resource(&cert));
-                let facts = found.unwrap_or(MISSING);
-                let read = policy.authorize(&self.caller, Action::Read, &facts);
-                (found, read)
+                (found, may_read(&policy, &self.caller, found))
             }
             ResourceRef::Organization(id) => {
                 let found = absent_if_missing(self.ctx.store.get_organization(id).await)?
@@ -134,7 +127,7 @@ impl<'a> Evaluator<'a> {
             decision: decision.is_allowed(),
             context: DecisionContext {
                 rule: decision.reason.rule(),
-                reason: Some(format!("{:?}", decision.reason)),
+                reason: Some(decision.reason.as_str().to_owned()),
                 description: Some(decision.reason.describe().to_owned()),
                 policy: Some(policy_name(self.ctx.policy.creator_access).to_owned()),
                 error: None,
@@ -162,23 +155,18 @@ fn decide_org(
         OrgAction::Update => OrgAct::Update(organization),
         OrgAction::Delete => OrgAct::Delete(organization),
         OrgAction::ListMembers => OrgAct::ListMembers(organization),
-        // Managing membership in general: adding a user who belongs to no organization, the
-        // case §4 leaves to the organization's admins (and superusers) alone.
-        OrgAction::ManageMembers => OrgAct::AddMember {
-            organization,
-            user: Principal::new(NO_USER, Role::User, None),
-        },
-        OrgAction::ReadAuditLog => OrgAct::ReadAuditLog,
+        OrgAction::ManageMembers => OrgAct::ManageMembers(organization),
+        OrgAction::ReadAuditLog => OrgAct::ReadOrganizationAuditLog(organization),
     };
-    let decision = policy.authorize_org(subject, org_act);
-    if matches!(act, OrgAction::ReadAuditLog) && decision.is_allowed() {
-        // The act is allowed; which organization's entries is the engine's audit scope.
-        let entries = Resource::new(Some(organization), None);
-        if !policy.audit_scope(subject).contains(&entries) {
-            return Decision::deny(Reason::NotMember);
-        }
+    policy.authorize_org(subject, org_act)
+}
+
+/// May `caller` read the row whose facts are `found` (`None`: no such row)?
+fn may_read(policy: &Policy, caller: &Principal, found: Option<Resource>) -> Decision {
+    match found {
+        Some(facts) => policy.authorize(caller, Action::Read, &facts),
+        None => policy.authorize_missing_resource(caller),
     }
-    decision
 }
 
 /// `Ok` for a row that exists and may be seen; else the error: 404 for a missing row the

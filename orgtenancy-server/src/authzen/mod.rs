@@ -145,19 +145,7 @@ impl AuthzenApi {
             .enumerate()
             .map(|(index, item)| with_defaults(&body, item, index))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut answers = Vec::with_capacity(questions.len());
-        for question in &questions {
-            let answer = evaluator.answer(question).await?;
-            let stop = match semantic {
-                Semantic::ExecuteAll => false,
-                Semantic::DenyOnFirstDeny => !answer.decision,
-                Semantic::PermitOnFirstPermit => answer.decision,
-            };
-            answers.push(answer);
-            if stop {
-                break;
-            }
-        }
+        let answers = answer_all(&mut evaluator, &questions, semantic).await?;
         let out = EvaluationsOut {
             evaluations: Some(answers),
             decision: None,
@@ -165,6 +153,28 @@ impl AuthzenApi {
         };
         Ok(EvaluationsResponse::Ok(Json(out), request_id.0))
     }
+}
+
+/// The answers to `questions` in order, up to where `semantic` stops.
+async fn answer_all(
+    evaluator: &mut Evaluator<'_>,
+    questions: &[Question],
+    semantic: Semantic,
+) -> Result<Vec<DecisionOut>, ApiError> {
+    let mut answers = Vec::with_capacity(questions.len());
+    for question in questions {
+        let answer = evaluator.answer(question).await?;
+        let stop = match semantic {
+            Semantic::ExecuteAll => false,
+            Semantic::DenyOnFirstDeny => !answer.decision,
+            Semantic::PermitOnFirstPermit => answer.decision,
+        };
+        answers.push(answer);
+        if stop {
+            break;
+        }
+    }
+    Ok(answers)
 }
 
 /// The question of a batch request without entries: its top-level members, all required.

@@ -2,13 +2,11 @@
 //! Anything that does not name one of them is the caller's mistake (422), found before a
 //! single evaluation runs.
 
-use orgtenancy_core::{Action, Capability, OrgId, UserId};
+use orgtenancy_core::{Action, OrgId, UserId};
 
 use crate::{
     authzen::model::{ActionIn, ResourceIn, SubjectIn},
-    capabilities::{
-        CAN_CREATE_CA, CAN_CREATE_CERT, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY, CAN_REVOKE_CERT,
-    },
+    capabilities::{CATALOG, CapabilityFlag},
     error::ApiError,
 };
 
@@ -64,15 +62,18 @@ pub(crate) struct Question {
     pub(crate) ask: Ask,
 }
 
-/// The action names on CAs and certificates: `read`, then the five capability flags.
-pub(crate) const RESOURCE_ACTIONS: [(&str, Option<Capability>); 6] = [
-    ("read", None),
-    ("can_create_ca", Some(CAN_CREATE_CA)),
-    ("can_create_cert", Some(CAN_CREATE_CERT)),
-    ("can_revoke_cert", Some(CAN_REVOKE_CERT)),
-    ("can_export_private_key", Some(CAN_EXPORT_PRIVATE_KEY)),
-    ("can_delete_ca", Some(CAN_DELETE_CA)),
-];
+/// The action names on CAs and certificates: `read`, then the catalog's capability flags.
+pub(crate) fn resource_action(name: &str) -> Option<Action> {
+    if name == "read" {
+        return Some(Action::Read);
+    }
+    CapabilityFlag::named(name).map(|flag| Action::Write(flag.capability))
+}
+
+/// Every action name on CAs and certificates, in order.
+pub(crate) fn resource_action_names() -> impl Iterator<Item = &'static str> {
+    std::iter::once("read").chain(CATALOG.iter().map(|flag| flag.name))
+}
 
 /// The action names on organizations.
 pub(crate) const ORGANIZATION_ACTIONS: [(&str, OrgAction); 6] = [
@@ -132,12 +133,7 @@ fn parse_resource(resource: &ResourceIn) -> Result<ResourceRef, ApiError> {
 }
 
 fn parse_ask(name: &str, resource: ResourceRef) -> Result<Ask, ApiError> {
-    let action = || {
-        RESOURCE_ACTIONS
-            .iter()
-            .find(|(known, _)| *known == name)
-            .map(|(_, capability)| capability.map_or(Action::Read, Action::Write))
-    };
+    let action = || resource_action(name);
     let ask = match resource {
         ResourceRef::Ca(id) => action().map(|action| Ask::Ca(id, action)),
         ResourceRef::Certificate(id) => action().map(|action| Ask::Certificate(id, action)),
@@ -149,7 +145,7 @@ fn parse_ask(name: &str, resource: ResourceRef) -> Result<Ask, ApiError> {
     ask.ok_or_else(|| {
         let known = match resource {
             ResourceRef::Organization(_) => names(ORGANIZATION_ACTIONS.iter().map(|(n, _)| *n)),
-            _ => names(RESOURCE_ACTIONS.iter().map(|(n, _)| *n)),
+            _ => names(resource_action_names()),
         };
         ApiError::unprocessable(format!(
             "invalid action.name `{}` for this resource type: expected one of {known}",
@@ -181,7 +177,7 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::Text;
+    use crate::{capabilities::CAN_DELETE_CA, text::Text};
 
     fn subject(kind: &str, id: &str) -> SubjectIn {
         SubjectIn {

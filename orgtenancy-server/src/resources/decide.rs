@@ -22,12 +22,6 @@ pub(crate) fn cert_resource(cert: &Certificate) -> Resource {
     Resource::new(cert.organization_id, cert.created_by_user_id)
 }
 
-/// The facts used for an id that does not exist: an organization-less resource nobody
-/// created. Only a superuser may act on it (rule 1; rule 3 denies everyone else), so a
-/// superuser gets 404 and anyone else the engine's 403 — ids reveal nothing, as for users
-/// and organizations.
-pub(crate) const MISSING: Resource = Resource::new(None, None);
-
 /// The context for sealing a CA's key: binds the ciphertext to the issuer and serial.
 pub(crate) fn ca_key_context(parent: Option<i64>, serial: &str) -> String {
     format!("ca:{}:{serial}", parent.unwrap_or(0))
@@ -39,8 +33,9 @@ pub(crate) fn cert_key_context(ca: i64, serial: &str) -> String {
 }
 
 impl Context {
-    /// Loads CA `id` and asks the engine about `action` on it; a missing id is 404 for a
-    /// superuser and 403 for anyone else.
+    /// Loads CA `id` and asks the engine about `action` on it. A missing id is the engine's
+    /// `authorize_missing_resource`: 404 for a superuser, the same 403 as another tenant's
+    /// row for anyone else, so ids reveal nothing.
     pub(crate) async fn ca_for(
         &self,
         caller: &Caller,
@@ -53,7 +48,7 @@ impl Context {
                 Ok(ca)
             }
             Err(StoreError::NotFound(_)) => {
-                self.allow_resource(caller, action, &MISSING)?;
+                self.allow_missing(caller)?;
                 Err(error::not_found(Entity::CertificateAuthority))
             }
             Err(other) => Err(other.into()),
@@ -74,7 +69,7 @@ impl Context {
                 Ok(cert)
             }
             Err(StoreError::NotFound(_)) => {
-                self.allow_resource(caller, action, &MISSING)?;
+                self.allow_missing(caller)?;
                 Err(error::not_found(Entity::Certificate))
             }
             Err(other) => Err(other.into()),
@@ -89,6 +84,11 @@ impl Context {
         resource: &Resource,
     ) -> Result<(), ApiError> {
         ApiError::unless_allowed(self.policy.authorize(&caller.principal(), action, resource))
+    }
+
+    /// The engine's decision on acting on a resource id that no row has.
+    fn allow_missing(&self, caller: &Caller) -> Result<(), ApiError> {
+        ApiError::unless_allowed(self.policy.authorize_missing_resource(&caller.principal()))
     }
 }
 

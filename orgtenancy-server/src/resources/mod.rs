@@ -9,7 +9,7 @@ use orgtenancy_sqlx::{Certificate, CertificateAuthority};
 use poem_openapi::{Enum, Object};
 
 pub(crate) use self::decide::{
-    MISSING, blocking, ca_key_context, ca_resource, cert_key_context, cert_resource, decided,
+    blocking, ca_key_context, ca_resource, cert_key_context, cert_resource, decided,
 };
 use crate::text::Text;
 

@@ -9,7 +9,10 @@ use super::{
     LogoutRequest, OrganizationCreate, OrganizationUpdate, RefreshRequest, RoleName, TokenForm,
     UserCreate, UserUpdate,
 };
+use orgtenancy_core::CapabilitySet;
+
 use crate::{
+    capabilities::{CAN_CREATE_CERT, FlagChanges, Flags, flag_literal, with_capability_catalog},
     resources::{CaAssign, CaCreate, CertCreate, CertificateTypeName, KeyTypeName, RevokeRequest},
     text::Text,
 };
@@ -77,37 +80,38 @@ impl Example for OrganizationUpdate {
 
 impl Example for UserCreate {
     fn example() -> Self {
-        UserCreate {
-            username: text(USERNAME),
-            email: Email(format!("{USERNAME}@example.com")),
-            password: text(PASSWORD),
-            role: RoleName::User,
-            // No organization: an id in an example may not exist.
-            organization_id: None,
-            is_active: true,
-            can_create_ca: false,
-            can_create_cert: true,
-            can_revoke_cert: false,
-            can_export_private_key: false,
-            can_delete_ca: false,
-        }
+        with_capability_catalog!(flag_literal! {
+            UserCreate {
+                username: text(USERNAME),
+                email: Email(format!("{USERNAME}@example.com")),
+                password: text(PASSWORD),
+                role: RoleName::User,
+                // No organization: an id in an example may not exist.
+                organization_id: None,
+                is_active: true,
+            }
+            bools Flags::from_set(CapabilitySet::EMPTY.with(CAN_CREATE_CERT))
+        })
     }
 }
 
 impl Example for UserUpdate {
     fn example() -> Self {
-        UserUpdate {
-            email: Some(Email("alice.smith@example.com".to_owned())),
-            password: None,
-            role: None,
-            is_active: None,
-            organization_id: MaybeUndefined::Undefined,
-            can_create_ca: None,
+        let grant = FlagChanges {
             can_create_cert: Some(true),
             can_revoke_cert: Some(true),
-            can_export_private_key: None,
-            can_delete_ca: None,
-        }
+            ..FlagChanges::default()
+        };
+        with_capability_catalog!(flag_literal! {
+            UserUpdate {
+                email: Some(Email("alice.smith@example.com".to_owned())),
+                password: None,
+                role: None,
+                is_active: None,
+                organization_id: MaybeUndefined::Undefined,
+            }
+            changes grant
+        })
     }
 }
 

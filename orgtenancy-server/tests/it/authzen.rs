@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::{
     pki_matrix::{create_ca, issue},
-    support::{Backend, Body, Harness, MISSING, Reply, config},
+    support::{Backend, Body, Harness, MISSING, Reply, config, flag_names},
 };
 
 /// The people of the AuthZEN world.
@@ -34,14 +34,6 @@ enum P {
     /// A flagless user who created a CA and a certificate in A, then moved to B.
     Mover,
 }
-
-const ALL_FLAGS: [&str; 5] = [
-    "can_create_ca",
-    "can_create_cert",
-    "can_revoke_cert",
-    "can_export_private_key",
-    "can_delete_ca",
-];
 
 /// The resources of the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +65,7 @@ struct World {
 }
 
 async fn set_flags(h: &Harness, root: &str, user: i64, on: &[&str]) {
-    let body: serde_json::Map<String, Value> = ALL_FLAGS
+    let body: serde_json::Map<String, Value> = flag_names()
         .iter()
         .map(|flag| ((*flag).to_owned(), json!(on.contains(flag))))
         .collect();
@@ -102,9 +94,15 @@ impl World {
                 &["can_delete_ca", "can_revoke_cert"],
             ),
             (P::PlainA, "plain_a", "user", Some(org_a), &[]),
-            (P::AllB, "all_b", "user", Some(org_b), &ALL_FLAGS),
-            (P::Loner, "loner", "user", None, &ALL_FLAGS),
-            (P::InactiveA, "inactive_a", "user", Some(org_a), &ALL_FLAGS),
+            (P::AllB, "all_b", "user", Some(org_b), &flag_names()[..]),
+            (P::Loner, "loner", "user", None, &flag_names()[..]),
+            (
+                P::InactiveA,
+                "inactive_a",
+                "user",
+                Some(org_a),
+                &flag_names()[..],
+            ),
             (
                 P::Mover,
                 "mover",
@@ -225,56 +223,56 @@ struct Row(P, &'static str, R, bool, &'static str, Option<u64>);
 #[rustfmt::skip]
 fn resource_rows() -> Vec<Row> {
     vec![
-        Row(P::InactiveA, "read", R::CaA, false, "Inactive", Some(0)),
-        Row(P::InactiveA, "can_delete_ca", R::CaA, false, "Inactive", Some(0)),
-        Row(P::Root, "can_delete_ca", R::CaNone, true, "Superuser", Some(1)),
-        Row(P::Root, "can_export_private_key", R::CertA, true, "Superuser", Some(1)),
-        Row(P::Mover, "read", R::CaMover, true, "Creator", Some(2)),
-        Row(P::Mover, "can_delete_ca", R::CaMover, true, "Creator", Some(2)),
-        Row(P::Mover, "can_revoke_cert", R::CertMover, true, "Creator", Some(2)),
-        Row(P::AdminA, "read", R::CaNone, false, "NoOrganization", Some(3)),
-        Row(P::Loner, "can_export_private_key", R::CertNone, false, "NoOrganization", Some(3)),
-        Row(P::AdminB, "read", R::CaA, false, "OtherOrganization", Some(4)),
-        Row(P::AllB, "can_delete_ca", R::CaA, false, "OtherOrganization", Some(4)),
-        Row(P::Loner, "read", R::CertA, false, "OtherOrganization", Some(4)),
-        Row(P::Mover, "read", R::CaA, false, "OtherOrganization", Some(4)),
-        Row(P::AdminA, "can_delete_ca", R::CaA, true, "Creator", Some(2)),
-        Row(P::AdminA, "can_delete_ca", R::CaMover, true, "OrganizationAdmin", Some(5)),
-        Row(P::AdminA, "can_export_private_key", R::CertMover, true, "OrganizationAdmin", Some(5)),
-        Row(P::AdminA, "can_revoke_cert", R::CertMover, true, "OrganizationAdmin", Some(5)),
-        Row(P::PlainA, "read", R::CaA, true, "MemberRead", Some(6)),
-        Row(P::PlainA, "read", R::CertMover, true, "MemberRead", Some(6)),
-        Row(P::FlagA, "can_delete_ca", R::CaA, true, "Capability", Some(7)),
-        Row(P::FlagA, "can_revoke_cert", R::CertA, true, "Capability", Some(7)),
-        Row(P::FlagA, "can_export_private_key", R::CertA, false, "Capability", Some(7)),
-        Row(P::FlagA, "can_create_cert", R::CaA, false, "Capability", Some(7)),
-        Row(P::PlainA, "can_delete_ca", R::CaA, false, "Capability", Some(7)),
-        Row(P::PlainA, "can_create_ca", R::CaA, false, "Capability", Some(7)),
+        Row(P::InactiveA, "read", R::CaA, false, "inactive", Some(0)),
+        Row(P::InactiveA, "can_delete_ca", R::CaA, false, "inactive", Some(0)),
+        Row(P::Root, "can_delete_ca", R::CaNone, true, "superuser", Some(1)),
+        Row(P::Root, "can_export_private_key", R::CertA, true, "superuser", Some(1)),
+        Row(P::Mover, "read", R::CaMover, true, "creator", Some(2)),
+        Row(P::Mover, "can_delete_ca", R::CaMover, true, "creator", Some(2)),
+        Row(P::Mover, "can_revoke_cert", R::CertMover, true, "creator", Some(2)),
+        Row(P::AdminA, "read", R::CaNone, false, "no_organization", Some(3)),
+        Row(P::Loner, "can_export_private_key", R::CertNone, false, "no_organization", Some(3)),
+        Row(P::AdminB, "read", R::CaA, false, "other_organization", Some(4)),
+        Row(P::AllB, "can_delete_ca", R::CaA, false, "other_organization", Some(4)),
+        Row(P::Loner, "read", R::CertA, false, "other_organization", Some(4)),
+        Row(P::Mover, "read", R::CaA, false, "other_organization", Some(4)),
+        Row(P::AdminA, "can_delete_ca", R::CaA, true, "creator", Some(2)),
+        Row(P::AdminA, "can_delete_ca", R::CaMover, true, "organization_admin", Some(5)),
+        Row(P::AdminA, "can_export_private_key", R::CertMover, true, "organization_admin", Some(5)),
+        Row(P::AdminA, "can_revoke_cert", R::CertMover, true, "organization_admin", Some(5)),
+        Row(P::PlainA, "read", R::CaA, true, "member_read", Some(6)),
+        Row(P::PlainA, "read", R::CertMover, true, "member_read", Some(6)),
+        Row(P::FlagA, "can_delete_ca", R::CaA, true, "capability", Some(7)),
+        Row(P::FlagA, "can_revoke_cert", R::CertA, true, "capability", Some(7)),
+        Row(P::FlagA, "can_export_private_key", R::CertA, false, "capability", Some(7)),
+        Row(P::FlagA, "can_create_cert", R::CaA, false, "capability", Some(7)),
+        Row(P::PlainA, "can_delete_ca", R::CaA, false, "capability", Some(7)),
+        Row(P::PlainA, "can_create_ca", R::CaA, false, "capability", Some(7)),
     ]
 }
 
 #[rustfmt::skip]
 fn organization_rows() -> Vec<Row> {
     vec![
-        Row(P::InactiveA, "read", R::OrgA, false, "Inactive", Some(0)),
-        Row(P::Root, "delete", R::OrgA, true, "Superuser", Some(1)),
-        Row(P::Root, "read_audit_log", R::OrgB, true, "Superuser", Some(1)),
-        Row(P::PlainA, "read", R::OrgA, true, "MemberRead", Some(6)),
-        Row(P::AdminB, "read", R::OrgA, false, "NotMember", None),
-        Row(P::Loner, "read", R::OrgA, false, "NotMember", None),
-        Row(P::AdminA, "update", R::OrgA, true, "OrganizationAdmin", Some(5)),
-        Row(P::PlainA, "update", R::OrgA, false, "RoleRequired", None),
-        Row(P::AdminB, "update", R::OrgA, false, "NotMember", None),
-        Row(P::AdminA, "delete", R::OrgA, false, "RoleRequired", None),
-        Row(P::AdminA, "list_members", R::OrgA, true, "MemberRead", Some(6)),
-        Row(P::Mover, "list_members", R::OrgA, false, "NotMember", None),
-        Row(P::Mover, "list_members", R::OrgB, true, "MemberRead", Some(6)),
-        Row(P::AdminA, "manage_members", R::OrgA, true, "OrganizationAdmin", Some(5)),
-        Row(P::PlainA, "manage_members", R::OrgA, false, "RoleRequired", None),
-        Row(P::AdminB, "manage_members", R::OrgA, false, "NotMember", None),
-        Row(P::AdminA, "read_audit_log", R::OrgA, true, "RolePermits", None),
-        Row(P::AdminB, "read_audit_log", R::OrgA, false, "NotMember", None),
-        Row(P::PlainA, "read_audit_log", R::OrgA, false, "RoleRequired", None),
+        Row(P::InactiveA, "read", R::OrgA, false, "inactive", Some(0)),
+        Row(P::Root, "delete", R::OrgA, true, "superuser", Some(1)),
+        Row(P::Root, "read_audit_log", R::OrgB, true, "superuser", Some(1)),
+        Row(P::PlainA, "read", R::OrgA, true, "member_read", Some(6)),
+        Row(P::AdminB, "read", R::OrgA, false, "not_member", None),
+        Row(P::Loner, "read", R::OrgA, false, "not_member", None),
+        Row(P::AdminA, "update", R::OrgA, true, "organization_admin", Some(5)),
+        Row(P::PlainA, "update", R::OrgA, false, "role_required", None),
+        Row(P::AdminB, "update", R::OrgA, false, "not_member", None),
+        Row(P::AdminA, "delete", R::OrgA, false, "role_required", None),
+        Row(P::AdminA, "list_members", R::OrgA, true, "member_read", Some(6)),
+        Row(P::Mover, "list_members", R::OrgA, false, "not_member", None),
+        Row(P::Mover, "list_members", R::OrgB, true, "member_read", Some(6)),
+        Row(P::AdminA, "manage_members", R::OrgA, true, "organization_admin", Some(5)),
+        Row(P::PlainA, "manage_members", R::OrgA, false, "role_required", None),
+        Row(P::AdminB, "manage_members", R::OrgA, false, "not_member", None),
+        Row(P::AdminA, "read_audit_log", R::OrgA, true, "organization_admin", Some(5)),
+        Row(P::AdminB, "read_audit_log", R::OrgA, false, "not_member", None),
+        Row(P::PlainA, "read_audit_log", R::OrgA, false, "role_required", None),
     ]
 }
 
@@ -312,9 +310,9 @@ async fn strict_policy(backend: Backend) {
     let w = World::new(&backend, Policy::STRICT).await;
     #[rustfmt::skip]
     let rows = vec![
-        Row(P::Mover, "read", R::CaMover, false, "OtherOrganization", Some(4)),
-        Row(P::Mover, "can_revoke_cert", R::CertMover, false, "OtherOrganization", Some(4)),
-        Row(P::AdminA, "can_delete_ca", R::CaMover, true, "OrganizationAdmin", Some(5)),
+        Row(P::Mover, "read", R::CaMover, false, "other_organization", Some(4)),
+        Row(P::Mover, "can_revoke_cert", R::CertMover, false, "other_organization", Some(4)),
+        Row(P::AdminA, "can_delete_ca", R::CaMover, true, "organization_admin", Some(5)),
     ];
     let failures = check_rows(&w, rows, "strict").await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -390,7 +388,7 @@ async fn visibility(backend: Backend) {
     }
     // The mover may read the CA it created, even from another organization.
     let created = w.evaluate(P::Mover, P::Mover, "read", R::CaMover).await;
-    assert_eq!(created["context"]["reason"], json!("Creator"), "{created}");
+    assert_eq!(created["context"]["reason"], json!("creator"), "{created}");
     // A subject by username.
     let mut by_name = w.question(P::PlainA, "read", R::CaA);
     by_name["subject"]["id"] = json!("plain_a");
@@ -534,7 +532,7 @@ async fn batch_semantics(backend: Backend) {
     );
     assert_eq!(
         errors[4]["context"]["reason"],
-        json!("RoleRequired"),
+        json!("role_required"),
         "{}",
         reply.text
     );

@@ -19,16 +19,7 @@ use orgtenancy_server::ServerConfig;
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Harness, MISSING, config};
-
-/// The flags of the reference server, in JSON field names.
-const FLAGS: [&str; 5] = [
-    "can_create_ca",
-    "can_create_cert",
-    "can_revoke_cert",
-    "can_export_private_key",
-    "can_delete_ca",
-];
+use crate::support::{Backend, Harness, MISSING, config, flag_names};
 
 /// The callers, in column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +156,7 @@ pub struct PkiWorld {
 /// Sets exactly these flags on `user` (as the superuser).
 async fn set_flags(h: &Harness, root: &str, user: i64, on: &[&str]) {
     let mut body = serde_json::Map::new();
-    for flag in FLAGS {
+    for flag in flag_names() {
         body.insert(flag.to_owned(), json!(on.contains(&flag)));
     }
     h.patch(&format!("/users/{user}"), Some(root), Value::Object(body))
@@ -220,8 +211,8 @@ impl PkiWorld {
         }
         let id = |col: Col| ids.iter().find(|(c, _)| *c == col).unwrap().1;
         let token = |col: Col| tokens.iter().find(|(c, _)| *c == col).unwrap().1.clone();
-        set_flags(&h, &root, id(Col::UserBAll), &FLAGS).await;
-        set_flags(&h, &root, id(Col::LonerAll), &FLAGS).await;
+        set_flags(&h, &root, id(Col::UserBAll), &flag_names()).await;
+        set_flags(&h, &root, id(Col::LonerAll), &flag_names()).await;
         // The mover creates a CA and a certificate while in A, then moves to B, flagless.
         let mover = id(Col::Mover);
         let mover_token = token(Col::Mover);
@@ -355,9 +346,13 @@ async fn check_matrix(backend: Backend, policy: Policy) {
         let (with, without): (Vec<&str>, Vec<&str>) = match row.flag {
             Some(flag) => (
                 vec![flag],
-                FLAGS.iter().copied().filter(|f| *f != flag).collect(),
+                flag_names()
+                    .iter()
+                    .copied()
+                    .filter(|f| *f != flag)
+                    .collect(),
             ),
-            None => (vec![], FLAGS.to_vec()),
+            None => (vec![], flag_names()),
         };
         set_flags(&w.h, &w.root, w.flag_a, &with).await;
         set_flags(&w.h, &w.root, w.noflag_a, &without).await;

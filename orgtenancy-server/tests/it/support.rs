@@ -26,6 +26,15 @@ pub const TEST_KEY: &[u8] = b"test-signing-key-of-at-least-32-bytes!!";
 /// An id no row has.
 pub const MISSING: i64 = 987_654_321;
 
+/// The JSON names of the server's capability flags, in bit order, from its catalog (the test
+/// tables follow the server's one definition of its flags).
+pub fn flag_names() -> Vec<&'static str> {
+    orgtenancy_server::capabilities::CATALOG
+        .iter()
+        .map(|flag| flag.name)
+        .collect()
+}
+
 /// The environment variable that switches the PostgreSQL runs on.
 pub const POSTGRES_ENV: &str = "ORGTENANCY_TEST_POSTGRES_URL";
 

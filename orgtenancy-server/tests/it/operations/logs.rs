@@ -118,7 +118,7 @@ fn startup_line_and_request_logs_text() {
     let denied = line_with(&log, "request_id=denied-1");
     for expected in [
         &format!("user_id={alice}"),
-        "reason=RoleRequired",
+        "reason=role_required",
         "status=403",
     ] {
         assert!(denied.contains(expected), "{expected} missing in {denied}");
@@ -156,7 +156,7 @@ fn request_logs_json_and_healthz_at_debug() {
     assert!(me["fields"]["latency_ms"].is_number(), "{me}");
     let denied = by_id("denied-1");
     assert_eq!(denied["span"]["user_id"], alice);
-    assert_eq!(denied["span"]["reason"], "RoleRequired");
+    assert_eq!(denied["span"]["reason"], "role_required");
     assert_eq!(denied["fields"]["status"], 403);
     let health = by_id("health-1");
     assert_eq!(health["level"], "DEBUG");
