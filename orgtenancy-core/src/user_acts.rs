@@ -1,6 +1,6 @@
 //! Decisions for the user acts of §5, with the isolation rules we close there.
 
-use crate::{Decision, OrgId, Policy, Principal, Reason, Role, UserChange};
+use crate::{Decision, OrgId, Policy, Principal, Reason, Role, UserChange, UserId};
 
 /// An act on user accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +14,18 @@ pub enum UserAct {
         organization: Option<OrgId>,
         /// Whether no user exists yet (the bootstrap case).
         first_user: bool,
+    },
+    /// Give a user being created (after the bootstrap) capability flags, or create it
+    /// inactive: the fields an admin may set only on a user it administers, and `is_active`
+    /// only a superuser. Asked besides [`UserAct::Create`] when the new user is not a plain
+    /// active user without flags.
+    SetUpNewUser {
+        /// The new user's role.
+        role: Role,
+        /// The new user's organization.
+        organization: Option<OrgId>,
+        /// Whether it is to be active.
+        active: bool,
     },
     /// List every user of the system.
     List,
@@ -127,6 +139,15 @@ impl Policy {
             UserAct::Create {
                 role, organization, ..
             } => create(principal, role, organization),
+            UserAct::SetUpNewUser {
+                role,
+                organization,
+                active,
+            } => set_up(
+                principal,
+                &Principal::new(NEW_USER, role, organization),
+                active,
+            ),
             UserAct::List | UserAct::ClearLoginLockout => superuser_only(principal),
             UserAct::View(user) => view(principal, &user),
             UserAct::Update { user, change } => update(principal, &user, change, census),
@@ -170,6 +191,23 @@ const fn create(principal: &Principal, role: Role, organization: Option<OrgId>) 
             }
             (Role::User, Some(_)) => Decision::deny(Reason::NotMember),
         },
+    }
+}
+
+/// The id the engine gives a user being created: none yet (stored ids are positive).
+const NEW_USER: UserId = UserId(0);
+
+/// Flags and the active state of a new user: a superuser sets anything; an admin gives flags
+/// to a user it will administer (its own organization, not a superuser), never inactive.
+const fn set_up(principal: &Principal, new_user: &Principal, active: bool) -> Decision {
+    if matches!(principal.role, Role::Superuser) {
+        return Decision::allow(Reason::Superuser);
+    }
+    let access = administers(principal, new_user);
+    if access.is_allowed() && !active {
+        Decision::deny(Reason::FieldNotPermitted)
+    } else {
+        access
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{
     extract::{Authenticated, Limit, Skip, page},
     hostile,
     schema::AuditEntryOut,
+    validate,
 };
 
 /// The audit-log operations.
@@ -205,8 +206,9 @@ fn filter_text(field: &str, value: Option<String>) -> Result<Option<String>, Api
     if let Some(text) = &value {
         hostile::text(field, text)?;
         if text.chars().count() > MAX_FILTER_CHARS {
-            return Err(ApiError::unprocessable(format!(
-                "invalid {field}: at most {MAX_FILTER_CHARS} characters"
+            return Err(ApiError::unprocessable(validate::too_long(
+                field,
+                MAX_FILTER_CHARS,
             )));
         }
     }

@@ -162,8 +162,8 @@ fn parse_form<T: DeserializeOwned + FormFields>(data: &[u8]) -> Result<T, ApiErr
     for (field, value) in &fields {
         let limit = T::MAX_CHARS.iter().find(|(name, _)| name == field);
         if let Some((_, max)) = limit.filter(|(_, max)| value.chars().count() > *max) {
-            return Err(ApiError::unprocessable(format!(
-                "invalid {field}: at most {max} characters"
+            return Err(ApiError::unprocessable(crate::validate::too_long(
+                field, *max,
             )));
         }
     }

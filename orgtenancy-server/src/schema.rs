@@ -12,15 +12,11 @@ use poem_openapi::{
 use crate::{
     capabilities::{Flags, flag_literal, flagged_object, with_capability_catalog},
     text::Text,
+    validate,
 };
 
 /// Examples of the request bodies, for the OpenAPI document (kept apart: they are long).
 mod examples;
-
-/// Longest organization name, in characters.
-pub(crate) const MAX_NAME_CHARS: usize = 255;
-/// Longest organization description, in characters.
-pub(crate) const MAX_DESCRIPTION_CHARS: usize = 4096;
 
 /// An organization (a tenant).
 #[derive(Debug, Clone, Object)]
@@ -286,8 +282,8 @@ pub struct TokenForm {
 impl crate::payload::FormFields for TokenForm {
     const REQUIRED: &'static [&'static str] = &["username", "password"];
     const MAX_CHARS: &'static [(&'static str, usize)] = &[
-        ("username", MAX_NAME_CHARS),
-        ("password", 1024),
+        ("username", validate::USERNAME.max),
+        ("password", validate::PASSWORD.max),
         ("grant_type", 64),
         ("scope", 1024),
         ("client_id", 255),

@@ -310,39 +310,16 @@ fn allow_create(
             "invalid is_active: the first user must be active",
         ));
     }
-    if first_user {
+    // Flags or an inactive state are a second question, asked after the bootstrap only.
+    if first_user || (new_user.capabilities == CapabilitySet::EMPTY && new_user.active) {
         return Ok(());
     }
-    let facts = Principal::new(UserId(0), new_user.role, new_user.organization);
-    allow_setup(
-        policy,
-        principal,
-        facts,
-        new_user.capabilities,
-        new_user.active,
-    )
-}
-
-/// Granting flags or creating an inactive account is a change of the new user: the engine
-/// is asked about it as about any change (nothing to ask when neither is requested).
-fn allow_setup(
-    policy: &Policy,
-    actor: Option<&Principal>,
-    new_user: Principal,
-    capabilities: CapabilitySet,
-    active: bool,
-) -> Result<(), ApiError> {
-    if capabilities == CapabilitySet::EMPTY && active {
-        return Ok(());
-    }
-    let change = UserChange::NONE
-        .with_capabilities(capabilities)
-        .with_active(active);
-    let grant = UserAct::Update {
-        user: new_user,
-        change,
+    let set_up = UserAct::SetUpNewUser {
+        role: new_user.role,
+        organization: new_user.organization,
+        active: new_user.active,
     };
-    ApiError::unless_allowed(policy.authorize_user(actor, grant))
+    ApiError::unless_allowed(policy.authorize_user(principal, set_up))
 }
 
 /// The store's patch for `change`, to be written while `user` still has the facts decided on.

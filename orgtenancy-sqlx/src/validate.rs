@@ -1,4 +1,6 @@
-//! Checks of input before it reaches the database (the schema repeats the length limits).
+//! Checks of input before it reaches the database. The limits are public constants, which the
+//! server takes for its own checks; the messages are worded as the server words its own
+//! ("at most N characters"), so a refusal reads the same whichever layer made it.
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -86,7 +88,7 @@ pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
     if name.chars().count() > MAX_ORGANIZATION_NAME {
         return Err(invalid(
             "name",
-            format!("must be at most {MAX_ORGANIZATION_NAME} characters"),
+            format!("at most {MAX_ORGANIZATION_NAME} characters"),
         ));
     }
     Ok(name.to_owned())
@@ -99,7 +101,7 @@ pub(crate) fn description(description: Option<&str>) -> StoreResult<()> {
     match description {
         Some(text) if text.chars().count() > MAX_DESCRIPTION => Err(invalid(
             "description",
-            format!("must be at most {MAX_DESCRIPTION} characters"),
+            format!("at most {MAX_DESCRIPTION} characters"),
         )),
         _ => Ok(()),
     }
@@ -114,7 +116,7 @@ pub(crate) fn identifier(field: &'static str, value: &str) -> StoreResult<()> {
     if value.chars().count() > MAX_USERNAME {
         return Err(invalid(
             field,
-            format!("must be at most {MAX_USERNAME} characters"),
+            format!("at most {MAX_USERNAME} characters"),
         ));
     }
     Ok(())

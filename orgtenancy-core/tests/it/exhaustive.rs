@@ -453,6 +453,7 @@ struct Patch {
 #[derive(Debug, Clone, Copy)]
 enum UAct {
     Create { role: R, org: O, first: bool },
+    SetUp { role: R, org: O, active: bool },
     List,
     View(U),
     Update(U, Patch),
@@ -498,6 +499,13 @@ fn user_oracle(open_registration: bool, actor: Option<U>, act: UAct, others: boo
             R::Admin => role == R::User && (org == O::NoOrg || org == actor.org),
             R::User => false,
         },
+        // Flags or an inactive state on a new user: what the actor could set on it as a member
+        // of its organization — an admin of it gives flags, only a superuser deactivates.
+        UAct::SetUp { role, org, active } => match actor.role {
+            R::Super => true,
+            R::Admin => role != R::Super && org != O::NoOrg && org == actor.org && active,
+            R::User => false,
+        },
         UAct::List => actor.role == R::Super,
         UAct::View(u) => actor.role == R::Super || is_self(u) || administers(u),
         UAct::Update(u, p) => {
@@ -530,6 +538,15 @@ fn engine_user_act(act: UAct) -> UserAct {
             role: role(r),
             organization: org_id(org),
             first_user: first,
+        },
+        UAct::SetUp {
+            role: r,
+            org,
+            active,
+        } => UserAct::SetUpNewUser {
+            role: role(r),
+            organization: org_id(org),
+            active,
         },
         UAct::List => UserAct::List,
         UAct::ClearLoginLockout => UserAct::ClearLoginLockout,
@@ -602,6 +619,11 @@ fn every_user_decision_matches_the_oracle() {
             for org in ORGS {
                 for first in [false, true] {
                     acts.push(UAct::Create { role, org, first });
+                    acts.push(UAct::SetUp {
+                        role,
+                        org,
+                        active: first,
+                    });
                 }
             }
         }
@@ -633,11 +655,11 @@ fn every_user_decision_matches_the_oracle() {
     }
     println!("exhaustive §5: checked {checked} user cases against the oracle");
     // Anonymous: 18 other targets; each of the 18 users: 18 others and itself. Each target
-    // has View, Delete and one Update per patch; plus List, ClearLoginLockout and 18
-    // Creates; two policies, each with and without another active superuser.
+    // has View, Delete and one Update per patch; plus List, ClearLoginLockout, 18 Creates and
+    // 18 set-ups of a new user; two policies, each with and without another active superuser.
     let per_target = 2 + patches.len();
-    let anonymous = 2 + 18 + 18 * per_target;
-    let signed_in = 2 + 18 + 19 * per_target;
+    let anonymous = 2 + 36 + 18 * per_target;
+    let signed_in = 2 + 36 + 19 * per_target;
     assert_eq!(checked, 4 * (anonymous + 18 * signed_in));
     assert!(
         failures.is_empty(),

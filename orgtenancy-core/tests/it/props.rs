@@ -116,6 +116,13 @@ fn user_act() -> impl Strategy<Value = UserAct> {
                 first_user
             }
         ),
+        (role(), option::of(org_id()), any::<bool>()).prop_map(|(role, organization, active)| {
+            UserAct::SetUpNewUser {
+                role,
+                organization,
+                active,
+            }
+        }),
         Just(UserAct::List),
         Just(UserAct::ClearLoginLockout),
         principal().prop_map(UserAct::View),

@@ -20,6 +20,14 @@ fn create(role: Role, organization: Option<OrgId>) -> UserAct {
     }
 }
 
+fn set_up(role: Role, organization: Option<OrgId>, active: bool) -> UserAct {
+    UserAct::SetUpNewUser {
+        role,
+        organization,
+        active,
+    }
+}
+
 fn first(role: Role, organization: Option<OrgId>) -> UserAct {
     UserAct::Create {
         role,
@@ -89,6 +97,16 @@ fn creating_users_follows_the_table() {
         row("user creates a user", usr(USER_A, create(Role::User, a)), DENY, Reason::RoleRequired),
         row("user creates a user without org", usr(USER_A, create(Role::User, None)), DENY, Reason::RoleRequired),
         row("inactive superuser creates", usr(SUPER.with_active(false), create(Role::User, None)), DENY, Reason::Inactive),
+        // Flags or an inactive state on the new user: as the same change of a user one has.
+        row("set-up: superuser, inactive admin", usr(SUPER, set_up(Role::Admin, b, false)), ALLOW, Reason::Superuser),
+        row("set-up: admin, flags in its org", usr(ADMIN_A, set_up(Role::User, a, true)), ALLOW, Reason::OrganizationAdmin),
+        row("set-up: admin, inactive in its org", usr(ADMIN_A, set_up(Role::User, a, false)), DENY, Reason::FieldNotPermitted),
+        row("set-up: admin, flags without org", usr(ADMIN_A, set_up(Role::User, None, true)), DENY, Reason::TargetInOtherOrganization),
+        row("set-up: admin, flags in another org", usr(ADMIN_A, set_up(Role::User, b, true)), DENY, Reason::TargetInOtherOrganization),
+        row("set-up: admin without org, flags without org", usr(ADMIN_NONE, set_up(Role::User, None, true)), DENY, Reason::TargetInOtherOrganization),
+        row("set-up: user, flags in its org", usr(USER_A, set_up(Role::User, a, true)), DENY, Reason::RoleRequired),
+        row("set-up: anonymous, registration on", anon(OPEN, set_up(Role::User, None, true)), DENY, Reason::Anonymous),
+        row("set-up: inactive superuser", usr(SUPER.with_active(false), set_up(Role::User, a, true)), DENY, Reason::Inactive),
         row("inactive admin creates", usr(ADMIN_A.with_active(false), create(Role::User, a)), DENY, Reason::Inactive),
     ];
     check_table("§5 POST /users/", &rows);

@@ -14,7 +14,7 @@
 //! subjects they may view and resources they may read.
 
 mod evaluate;
-mod model;
+pub(crate) mod model;
 mod question;
 
 use std::sync::Arc;

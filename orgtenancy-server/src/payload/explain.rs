@@ -13,6 +13,8 @@ use poem_openapi::{
 };
 use serde_json::{Map, Value};
 
+use crate::validate;
+
 /// The first problem of `value` against `schema`, or `None` when the schema finds none (the
 /// caller then falls back to the parser's own message).
 pub(super) fn explain(
@@ -116,11 +118,10 @@ fn string(text: &str, schema: &MetaSchema, shown: &str) -> Option<String> {
     }
     let chars = text.chars().count();
     if let Some(min) = schema.min_length.filter(|min| chars < *min) {
-        let unit = if min == 1 { "character" } else { "characters" };
-        return Some(format!("invalid {shown}: at least {min} {unit}"));
+        return Some(validate::too_short(shown, min));
     }
     if let Some(max) = schema.max_length.filter(|max| chars > *max) {
-        return Some(format!("invalid {shown}: at most {max} characters"));
+        return Some(validate::too_long(shown, max));
     }
     None
 }
