@@ -114,10 +114,7 @@ pub(crate) fn identifier(field: &'static str, value: &str) -> StoreResult<()> {
         return Err(invalid(field, "must not be empty"));
     }
     if value.chars().count() > MAX_USERNAME {
-        return Err(invalid(
-            field,
-            format!("at most {MAX_USERNAME} characters"),
-        ));
+        return Err(invalid(field, format!("at most {MAX_USERNAME} characters")));
     }
     Ok(())
 }
