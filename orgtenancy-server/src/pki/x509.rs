@@ -202,8 +202,22 @@ pub fn issue_intermediate(
     finish(cert.pem(), &key, &params, request.subject.to_dn_string())
 }
 
-/// Issues a leaf certificate signed by the CA `ca`.
+/// Issues a leaf certificate signed by the CA `ca`, with a new key.
 pub fn issue_leaf(ca: &IssuerMaterial<'_>, request: &LeafRequest) -> Result<Issued, PkiError> {
+    let params = leaf_params(ca, request)?;
+    let key = request.key.generate()?;
+    let issuer = load_issuer(ca)?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|_| PkiError::Corrupt)?;
+    finish(cert.pem(), &key, &params, request.subject.to_dn_string())
+}
+
+/// The certificate `request` asks `ca` for, checked against the request's rules and the CA.
+pub(super) fn leaf_params(
+    ca: &IssuerMaterial<'_>,
+    request: &LeafRequest,
+) -> Result<CertificateParams, PkiError> {
     request.subject.validate()?;
     if !(1..=3650).contains(&request.valid_days) {
         return Err(invalid("valid_days", "must be 1 to 3650"));
@@ -232,12 +246,7 @@ pub fn issue_leaf(ca: &IssuerMaterial<'_>, request: &LeafRequest) -> Result<Issu
     };
     params.use_authority_key_identifier_extension = true;
     set_validity_and_serial(&mut params, request.valid_days, Some(facts.not_after))?;
-    let key = request.key.generate()?;
-    let issuer = load_issuer(ca)?;
-    let cert = params
-        .signed_by(&key, &issuer)
-        .map_err(|_| PkiError::Corrupt)?;
-    finish(cert.pem(), &key, &params, request.subject.to_dn_string())
+    Ok(params)
 }
 
 fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, PkiError> {
@@ -317,7 +326,9 @@ fn to_time(at: DateTime<Utc>) -> Result<time::OffsetDateTime, PkiError> {
         .map_err(|_| invalid("valid_days", "out of range"))
 }
 
-fn load_issuer<'a>(material: &IssuerMaterial<'_>) -> Result<Issuer<'a, KeyPair>, PkiError> {
+pub(super) fn load_issuer<'a>(
+    material: &IssuerMaterial<'_>,
+) -> Result<Issuer<'a, KeyPair>, PkiError> {
     let key = KeyPair::from_pem(material.private_key_pem).map_err(|_| PkiError::Corrupt)?;
     Issuer::from_ca_cert_pem(material.certificate_pem, key).map_err(|_| PkiError::Corrupt)
 }
@@ -328,6 +339,37 @@ fn finish(
     params: &CertificateParams,
     subject_dn: String,
 ) -> Result<Issued, PkiError> {
+    let signed = signed(certificate_pem, params, subject_dn)?;
+    Ok(Issued {
+        certificate_pem: signed.certificate_pem,
+        private_key_pem: Zeroizing::new(key.serialize_pem()),
+        serial_number: signed.serial_number,
+        subject_dn: signed.subject_dn,
+        not_before: signed.not_before,
+        not_after: signed.not_after,
+    })
+}
+
+/// A certificate signed for a key the server does not hold (a CSR's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The certificate.
+    pub certificate_pem: String,
+    /// The serial number, lowercase hex.
+    pub serial_number: String,
+    /// The subject as a string.
+    pub subject_dn: String,
+    /// Start of validity.
+    pub not_before: DateTime<Utc>,
+    /// End of validity.
+    pub not_after: DateTime<Utc>,
+}
+
+pub(super) fn signed(
+    certificate_pem: String,
+    params: &CertificateParams,
+    subject_dn: String,
+) -> Result<Signed, PkiError> {
     let serial_number = params
         .serial_number
         .as_ref()
@@ -341,9 +383,8 @@ fn finish(
     let from = |t: time::OffsetDateTime| {
         DateTime::from_timestamp(t.unix_timestamp(), 0).ok_or(PkiError::Corrupt)
     };
-    Ok(Issued {
+    Ok(Signed {
         certificate_pem,
-        private_key_pem: Zeroizing::new(key.serialize_pem()),
         serial_number,
         subject_dn,
         not_before: from(params.not_before)?,

@@ -39,6 +39,8 @@ mod authzen;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod crl;
+mod csr;
 mod e2e;
 mod exact_audit;
 mod existence;
