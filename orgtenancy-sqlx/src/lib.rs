@@ -37,6 +37,18 @@
 //! (`query_as`, not the compile-time checked macros, which would tie the crate to one database
 //! and need a database at build time); the one test suite runs on both backends instead.
 //!
+//! **An application's own tables, written the store's way.** The statement layer is public
+//! ([`statement`]): an application builds a [`statement::Sql`] (static text, bound values,
+//! `FOR UPDATE` where PostgreSQL needs it, a scope as a predicate) and runs it on a pooled
+//! [`statement::Reader`] ([`SqlStore::read`]), inside an [`AuditedTx`] ([`SqlStore::begin`]:
+//! its rows and their audit entries commit together, the entries joining the store's hash
+//! chain) or, for rows whose changes are no audit event (counters, caches), inside an
+//! [`statement::UnauditedTx`] ([`SqlStore::begin_unaudited`]). Errors come back as
+//! [`StoreError`]s through the same mapping as the store's own; raw sqlx on the transaction's
+//! connection ([`AuditedTx::sqlite`], [`AuditedTx::postgres`]) is there too, mapped with
+//! [`StoreError::from_sqlx`]. The application's migrations run with [`SqlStore::migrate`],
+//! beside the store's in one `_sqlx_migrations` table.
+//!
 //! **Scopes become SQL, never Rust filters.** List methods take the
 //! [`Scope`](orgtenancy_core::Scope) the engine
 //! computed for the caller, and [`push_scope`] renders it as a predicate over an organization
@@ -132,6 +144,7 @@ mod pki;
 mod rows;
 mod scope;
 mod sql_store;
+pub mod statement;
 mod store;
 mod throttle;
 mod tokens_sql;
