@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use orgtenancy_core::{Action, OrgId, Resource};
-use orgtenancy_sqlx::{CertificateAuthority, NewCertificateAuthority};
+use orgtenancy_server_store::{CertificateAuthority, NewCertificateAuthority};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
