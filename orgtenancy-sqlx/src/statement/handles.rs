@@ -44,7 +44,9 @@ pub(crate) async fn fetch_all<R: Row>(conn: &mut Conn<'_>, sql: Sql) -> StoreRes
 }
 
 /// A connection borrowed from the store's pool for reads ([`SqlStore::read`]); each
-/// statement is its own snapshot. Returned to the pool when dropped.
+/// statement is its own snapshot. Returned to the pool when dropped: hold it only for the
+/// statements at hand (an in-memory SQLite store has a single connection, which every other
+/// call waits for meanwhile).
 pub struct Reader {
     pooled: Pooled,
 }
