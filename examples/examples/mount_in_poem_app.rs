@@ -26,7 +26,8 @@ fn hello() -> &'static str {
 
 /// The host application: its own routes, and the tenancy API beside them.
 async fn application() -> Result<impl Endpoint, Box<dyn Error>> {
-    let store = orgtenancy_sqlx::connect("sqlite::memory:").await?;
+    // The tenancy tables and the server's own (CAs, certificates, login throttle).
+    let store = orgtenancy_server_store::connect("sqlite::memory:").await?;
     let tenancy = app(store, ServerConfig::default()).await?;
     Ok(Route::new()
         .at("/hello", get(hello))

@@ -18,7 +18,8 @@ use std::{hint::black_box, sync::Arc};
 use criterion::Criterion;
 use orgtenancy_core::{CapabilitySet, OrgAct, OrgId, Policy, Role};
 use orgtenancy_server::{App, ServerConfig, app, fuzzing::AccessTokenVerifier};
-use orgtenancy_sqlx::{Actor, NewOrganization, NewUser, Page, Store, User};
+use orgtenancy_server_store::ServerStore;
+use orgtenancy_sqlx::{Actor, NewOrganization, NewUser, Page, User};
 use poem::{http::StatusCode, test::TestClient};
 use tokio::runtime::Runtime;
 
@@ -28,7 +29,7 @@ const KEY: &[u8] = b"request-path-bench-signing-key-32-bytes";
 
 /// The seeded world: the store, and one plain member of the organization the benches read.
 struct World {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ServerStore>,
     organization: OrgId,
     member: User,
     _dir: tempfile::TempDir,
@@ -43,7 +44,7 @@ async fn seed() -> World {
         "sqlite://{}?mode=rwc",
         dir.path().join("bench.db").display()
     );
-    let store = orgtenancy_sqlx::connect(&url).await.unwrap();
+    let store = orgtenancy_server_store::connect(&url).await.unwrap();
     let hash = orgtenancy_sqlx::password::hash("bench-password").unwrap();
     let new_user = |name: String, role, organization| NewUser {
         email: format!("{name}@bench.test"),

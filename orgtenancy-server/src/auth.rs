@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use orgtenancy_sqlx::{Actor, Logout, NewAuditEntry, StoreError, ThrottleKind, User};
+use orgtenancy_server_store::ThrottleKind;
+use orgtenancy_sqlx::{Actor, Logout, NewAuditEntry, StoreError, User};
 use poem::Request;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 

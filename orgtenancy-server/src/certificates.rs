@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use orgtenancy_core::Action;
-use orgtenancy_sqlx::{
+use orgtenancy_server_store::{
     Certificate, CertificateAuthority, CertificateFilter, CertificateStatus, NewCertificate,
 };
 use poem_openapi::{

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use orgtenancy_core::{Decision, MissingUserAct, OrgAct, OrgId, Policy, Principal, UserId};
-use orgtenancy_sqlx::{Actor, Conflict, Entity, Store, StoreError, User};
+use orgtenancy_server_store::ServerStore;
+use orgtenancy_sqlx::{Actor, Conflict, Entity, StoreError, User};
 use poem_openapi::{OAuthScopes, SecurityScheme, auth::Bearer};
 
 use crate::{
@@ -47,7 +48,7 @@ pub(crate) enum OptionalToken {
 
 /// The shared state of the API structs.
 pub(crate) struct Context {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn ServerStore>,
     pub(crate) policy: Policy,
     pub(crate) tokens: Tokens,
     pub(crate) throttle: LoginThrottle,

@@ -9,7 +9,7 @@
 //! use std::sync::Arc;
 //! use orgtenancy_server::{ServerConfig, app};
 //!
-//! # async fn run(store: Arc<dyn orgtenancy_sqlx::Store>) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(store: Arc<dyn orgtenancy_server_store::ServerStore>) -> Result<(), Box<dyn std::error::Error>> {
 //! let api = app(store, ServerConfig::default()).await?;
 //! // Serve it alone, or mount it inside an application's own route:
 //! let route = poem::Route::new().nest("/", api);
@@ -34,7 +34,9 @@
 //! 3. **Errors** ([`error`]): one `From<StoreError>` maps storage errors to statuses; one
 //!    middleware turns every other failure (poem's 404/405, parse errors, missing tokens)
 //!    into `{"detail": ...}`.
-//! 4. **Storage**: only through the [`orgtenancy_sqlx::Store`] trait; this crate has no SQL.
+//! 4. **Storage**: only through the [`ServerStore`]
+//!    trait (the tenancy [`orgtenancy_sqlx::Store`], and the PKI tables and login throttle of
+//!    `orgtenancy-server-store`); this crate has no SQL.
 //!
 //! The five capability flags of the PKI server live in [`capabilities`]; X.509 issuing and
 //! the encryption of private keys at rest in [`pki`]. CA and certificate handlers ask the
@@ -79,7 +81,8 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use orgtenancy_sqlx::{Store, StoreError};
+use orgtenancy_server_store::ServerStore;
+use orgtenancy_sqlx::StoreError;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Response, Route,
     endpoint::BoxEndpoint,
@@ -159,11 +162,13 @@ enum ApiTags {
 }
 
 /// Builds the whole API over `store`: the operations under `/api/v1`, the OpenAPI document
-/// at `/api/v1/openapi.json`, interactive docs at `/docs`, `/healthz` and `/`.
+/// at `/api/v1/openapi.json`, interactive docs at `/docs`, `/healthz` and `/`. The store's
+/// database needs both crates' tables: open it with [`orgtenancy_server_store::connect`] (or
+/// run [`orgtenancy_server_store::migrate`] on an `orgtenancy_sqlx::SqlStore`).
 ///
 /// With no signing key configured, the key stored in the database is used, generated with
 /// the OS's CSPRNG on first start ([`SIGNING_KEY_SECRET`]).
-pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, AppError> {
+pub async fn app(store: Arc<dyn ServerStore>, config: ServerConfig) -> Result<App, AppError> {
     let key = match config.signing_key.clone() {
         Some(key) if key.len() < MIN_SIGNING_KEY_BYTES => return Err(AppError::WeakSigningKey),
         Some(key) => key,
@@ -207,7 +212,7 @@ pub async fn app(store: Arc<dyn Store>, config: ServerConfig) -> Result<App, App
 }
 
 /// The secret `name` from the store, generated with the OS's CSPRNG on first use.
-async fn stored_secret(store: &dyn Store, name: &str) -> Result<Vec<u8>, AppError> {
+async fn stored_secret(store: &dyn ServerStore, name: &str) -> Result<Vec<u8>, AppError> {
     let candidate = tokens::random_bytes().map_err(|error| AppError::Random(error.to_string()))?;
     Ok(store.get_or_create_secret(name, candidate).await?)
 }
@@ -275,7 +280,7 @@ fn root() -> Json<ServiceInfo> {
 }
 
 /// 200 `{"status": "ok"}` when the database answers, else 503.
-async fn health(store: Arc<dyn Store>) -> Response {
+async fn health(store: Arc<dyn ServerStore>) -> Response {
     match store.has_no_users().await {
         Ok(_) => Json(Health {
             status: "ok".to_owned(),

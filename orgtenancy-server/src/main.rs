@@ -255,10 +255,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Opens the database (creating and migrating it) within [`operate::STARTUP_TIMEOUT`]; an
-/// error names it (password redacted) and says why.
+/// Opens the database (creating it, and migrating the tenancy tables and the server's own)
+/// within [`operate::STARTUP_TIMEOUT`]; an error names it (password redacted) and says why.
 async fn open_database(url: &str) -> Result<SqlStore, String> {
-    SqlStore::open_within(url, operate::STARTUP_TIMEOUT)
+    orgtenancy_server_store::open_within(url, operate::STARTUP_TIMEOUT)
         .await
         .map_err(|error| {
             format!(

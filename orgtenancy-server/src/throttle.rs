@@ -29,7 +29,8 @@ use std::{
 };
 
 use chrono::Utc;
-use orgtenancy_sqlx::{LoginAttempts, MAX_THROTTLE_KEY, Store, StoreResult, ThrottleKind};
+use orgtenancy_server_store::{LoginAttempts, MAX_THROTTLE_KEY, ThrottleKind, ThrottleStore};
+use orgtenancy_sqlx::StoreResult;
 use poem::Request;
 
 use crate::ServerConfig;
@@ -103,7 +104,7 @@ impl LoginThrottle {
     /// [`LoginThrottle::client_address`]); a limit of 0 is no limit and counts nothing.
     pub(crate) async fn admit(
         &self,
-        store: &dyn Store,
+        store: &dyn ThrottleStore,
         username: &str,
         address: &str,
     ) -> StoreResult<Admission> {
@@ -139,7 +140,11 @@ impl LoginThrottle {
 
     /// After a successful login: clears the username's count and gives the attempt back on
     /// the address (earlier failures from the address stay counted).
-    pub(crate) async fn succeeded(&self, store: &dyn Store, attempt: Attempt) -> StoreResult<()> {
+    pub(crate) async fn succeeded(
+        &self,
+        store: &dyn ThrottleStore,
+        attempt: Attempt,
+    ) -> StoreResult<()> {
         if let Some(username) = attempt.username {
             store
                 .clear_login_attempts(ThrottleKind::Username, &username)

@@ -30,8 +30,11 @@
 //! ```
 
 use crate::{
-    AuditEntry, Backend, NewAuditEntry, SqlStore, StoreError, StoreResult, chain_sql, db::Tx,
-    error::db, validate,
+    AuditEntry, Backend, NewAuditEntry, SqlStore, StoreError, StoreResult, chain_sql,
+    db::Tx,
+    error::db,
+    statement::{self, Row, Sql},
+    validate,
 };
 
 /// A write transaction of the store's database, for an application's own rows and their
@@ -62,6 +65,28 @@ impl AuditedTx {
     /// Which database the transaction runs on.
     pub fn backend(&mut self) -> Backend {
         self.tx.conn().backend()
+    }
+
+    /// Runs a backend-neutral [`Sql`] statement in the transaction (see
+    /// [`crate::statement`]); the number of rows it changed.
+    pub async fn execute(&mut self, sql: Sql) -> StoreResult<u64> {
+        statement::execute(&mut self.tx.conn(), sql).await
+    }
+
+    /// Exactly one row of `sql`; no row is [`StoreError::Internal`] (a statement that may
+    /// find none uses [`AuditedTx::fetch_optional`]).
+    pub async fn fetch_one<R: Row>(&mut self, sql: Sql) -> StoreResult<R> {
+        statement::fetch_one(&mut self.tx.conn(), sql).await
+    }
+
+    /// At most one row of `sql`.
+    pub async fn fetch_optional<R: Row>(&mut self, sql: Sql) -> StoreResult<Option<R>> {
+        statement::fetch_optional(&mut self.tx.conn(), sql).await
+    }
+
+    /// Every row of `sql`.
+    pub async fn fetch_all<R: Row>(&mut self, sql: Sql) -> StoreResult<Vec<R>> {
+        statement::fetch_all(&mut self.tx.conn(), sql).await
     }
 
     /// The transaction's SQLite connection, for the application's own statements with sqlx;

@@ -31,9 +31,10 @@ pub(crate) const SQLITE_MAX_CONNECTIONS: u32 = 8;
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
-/// Opens the store at `url` and runs the migrations; the server's entry point.
+/// Opens the store at `url` and runs the tenancy migrations.
 ///
-/// Same as [`SqlStore::connect`], as a trait object.
+/// Same as [`SqlStore::connect`], as a trait object. (The reference server opens its store
+/// with `orgtenancy_server_store::connect`, which also migrates its own tables.)
 ///
 /// ```
 /// # async fn demo() -> Result<(), orgtenancy_sqlx::StoreError> {

@@ -1,22 +1,19 @@
 //! The thin layer between the store's logic and the two drivers.
 //!
-//! The store writes each statement once, as a backend-neutral [`Sql`] value: static SQL text
-//! and typed bind values. Only when it runs is it rendered through sqlx's `QueryBuilder` for
-//! the backend at hand, which writes `?` placeholders for SQLite and `$N` for PostgreSQL. The
-//! few real differences between the backends (how a write transaction begins, `FOR UPDATE`,
-//! the bootstrap lock) are decided here or by asking [`Conn::backend`].
+//! The store writes each statement once, as a backend-neutral [`Sql`] value (the public
+//! [`crate::statement`] module): static SQL text and typed bind values. Only when it runs is
+//! it rendered through sqlx's `QueryBuilder` for the backend at hand, which writes `?`
+//! placeholders for SQLite and `$N` for PostgreSQL. The few real differences between the
+//! backends (how a write transaction begins, `FOR UPDATE`, the bootstrap lock) are decided
+//! here or by asking [`Conn::backend`].
 
-use std::borrow::Cow;
-
-use chrono::{DateTime, Utc};
-use orgtenancy_core::Scope;
-use sqlx::{Database, Encode, FromRow, QueryBuilder, Transaction, Type, pool::PoolConnection};
 #[cfg(feature = "postgres")]
-use sqlx::{PgConnection, PgPool, Postgres, postgres::PgRow};
+use sqlx::{PgConnection, PgPool, Postgres};
 #[cfg(feature = "sqlite")]
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, sqlite::SqliteRow};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Transaction, pool::PoolConnection};
 
-use crate::scope::{SqlSink, write_scope};
+pub(crate) use crate::statement::{Row, Sql};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,191 +24,6 @@ pub enum Backend {
     /// PostgreSQL, for several server processes sharing one database.
     Postgres,
 }
-
-/// A value bound to a statement.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    I64(i64),
-    OptI64(Option<i64>),
-    Text(String),
-    OptText(Option<String>),
-    Bool(bool),
-    Time(DateTime<Utc>),
-    Bytes(Vec<u8>),
-}
-
-impl From<i64> for Arg {
-    fn from(value: i64) -> Arg {
-        Arg::I64(value)
-    }
-}
-
-impl From<Option<i64>> for Arg {
-    fn from(value: Option<i64>) -> Arg {
-        Arg::OptI64(value)
-    }
-}
-
-impl From<String> for Arg {
-    fn from(value: String) -> Arg {
-        Arg::Text(value)
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(value: &str) -> Arg {
-        Arg::Text(value.to_owned())
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(value: Option<String>) -> Arg {
-        Arg::OptText(value)
-    }
-}
-
-impl From<bool> for Arg {
-    fn from(value: bool) -> Arg {
-        Arg::Bool(value)
-    }
-}
-
-impl From<DateTime<Utc>> for Arg {
-    fn from(value: DateTime<Utc>) -> Arg {
-        Arg::Time(value)
-    }
-}
-
-impl From<Vec<u8>> for Arg {
-    fn from(value: Vec<u8>) -> Arg {
-        Arg::Bytes(value)
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Part {
-    Text(Cow<'static, str>),
-    Arg(Arg),
-    /// ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transactions already hold
-    /// the database's write lock from their first statement (`BEGIN IMMEDIATE`).
-    ForUpdate,
-}
-
-/// A statement: SQL text and bind values, not yet tied to a backend.
-///
-/// Text can only be appended as `&'static str` (or a constant column name inside a scope), so
-/// no input can ever become SQL; every value goes through [`Sql::bind`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Sql {
-    parts: Vec<Part>,
-}
-
-impl Sql {
-    pub(crate) fn new(sql: &'static str) -> Sql {
-        Sql {
-            parts: vec![Part::Text(Cow::Borrowed(sql))],
-        }
-    }
-
-    pub(crate) fn push(&mut self, sql: &'static str) -> &mut Sql {
-        self.parts.push(Part::Text(Cow::Borrowed(sql)));
-        self
-    }
-
-    pub(crate) fn bind(&mut self, value: impl Into<Arg>) -> &mut Sql {
-        self.parts.push(Part::Arg(value.into()));
-        self
-    }
-
-    pub(crate) fn for_update(&mut self) -> &mut Sql {
-        self.parts.push(Part::ForUpdate);
-        self
-    }
-
-    /// Appends the predicate for `scope` (see [`crate::push_scope`]).
-    pub(crate) fn scope(
-        &mut self,
-        scope: Scope,
-        org_column: &'static str,
-        creator_column: Option<&'static str>,
-    ) -> &mut Sql {
-        write_scope(self, scope, org_column, creator_column);
-        self
-    }
-
-    fn render<DB>(self, backend: Backend) -> QueryBuilder<'static, DB>
-    where
-        DB: Database,
-        i64: Encode<'static, DB> + Type<DB>,
-        Option<i64>: Encode<'static, DB> + Type<DB>,
-        String: Encode<'static, DB> + Type<DB>,
-        Option<String>: Encode<'static, DB> + Type<DB>,
-        bool: Encode<'static, DB> + Type<DB>,
-        DateTime<Utc>: Encode<'static, DB> + Type<DB>,
-        Vec<u8>: Encode<'static, DB> + Type<DB>,
-    {
-        let mut qb = QueryBuilder::new("");
-        for part in self.parts {
-            match part {
-                Part::Text(text) => {
-                    qb.push(text);
-                }
-                Part::ForUpdate => {
-                    if backend == Backend::Postgres {
-                        qb.push(" FOR UPDATE");
-                    }
-                }
-                Part::Arg(arg) => {
-                    match arg {
-                        Arg::I64(v) => qb.push_bind(v),
-                        Arg::OptI64(v) => qb.push_bind(v),
-                        Arg::Text(v) => qb.push_bind(v),
-                        Arg::OptText(v) => qb.push_bind(v),
-                        Arg::Bool(v) => qb.push_bind(v),
-                        Arg::Time(v) => qb.push_bind(v),
-                        Arg::Bytes(v) => qb.push_bind(v),
-                    };
-                }
-            }
-        }
-        qb
-    }
-}
-
-impl SqlSink for Sql {
-    fn sql(&mut self, sql: &str) {
-        self.parts.push(Part::Text(Cow::Owned(sql.to_owned())));
-    }
-
-    fn id(&mut self, id: i64) {
-        self.parts.push(Part::Arg(Arg::I64(id)));
-    }
-}
-
-/// A row type that every compiled backend can decode.
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-pub(crate) trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{
-}
-
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
-
-/// A row type that every compiled backend can decode.
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-pub(crate) trait Row: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
-
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
-
-/// A row type that every compiled backend can decode.
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-pub(crate) trait Row: for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
 /// A connection of either backend: a pooled one or the one inside a transaction.
 pub(crate) enum Conn<'c> {
@@ -317,6 +129,15 @@ pub(crate) enum Pooled {
 }
 
 impl Pooled {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Pooled::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pooled::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             #[cfg(feature = "sqlite")]

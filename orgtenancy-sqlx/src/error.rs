@@ -45,15 +45,14 @@ pub enum Entity {
     /// A refresh token.
     #[error("refresh token")]
     RefreshToken,
-    /// A certificate authority (reference server resource).
-    #[error("certificate authority")]
-    CertificateAuthority,
-    /// A certificate (reference server resource).
-    #[error("certificate")]
-    Certificate,
     /// Any other row an application stores.
     #[error("resource")]
     Resource,
+    /// A row of an application's own table, by the name people know it by (`"document"`;
+    /// the reference server's `"certificate authority"`): `NotFound(Entity::Named("document"))`
+    /// reads "document not found". Define the application's entities as constants.
+    #[error("{0}")]
+    Named(&'static str),
 }
 
 /// What a change conflicted with.
@@ -77,9 +76,6 @@ pub enum Conflict {
     /// The row still has dependent rows (application resources).
     #[error("the resource still has dependent resources")]
     HasDependents,
-    /// The certificate is already revoked.
-    #[error("the certificate is already revoked")]
-    AlreadyRevoked,
     /// `create_user` with `only_if_first`: another user was created first, so this is no
     /// longer the bootstrap case.
     #[error("another user was created first")]
@@ -95,6 +91,11 @@ pub enum Conflict {
     /// Any other constraint.
     #[error("the change conflicts with the current state")]
     Other,
+    /// A conflict of an application's own rows with their state, described for a person
+    /// (the reference server's "the certificate is already revoked"). Define the
+    /// application's conflicts as constants.
+    #[error("{0}")]
+    Named(&'static str),
 }
 
 /// The result of a store operation.

@@ -1,7 +1,8 @@
 //! # orgtenancy-sqlx
 //!
 //! Storage of the orgtenancy tenancy model — organizations, users and their membership,
-//! refresh and revoked access tokens, the server's secrets and the audit log — over sqlx, on
+//! refresh and revoked access tokens, the server's secrets and the audit log, and nothing
+//! else — over sqlx, on
 //! SQLite (the embedded default) or PostgreSQL (for several server processes sharing one
 //! database), behind one async trait, [`Store`]. The backend is chosen at run time from the
 //! database URL:
@@ -37,6 +38,20 @@
 //! (`query_as`, not the compile-time checked macros, which would tie the crate to one database
 //! and need a database at build time); the one test suite runs on both backends instead.
 //!
+//! **An application's own tables, written the store's way.** The statement layer is public
+//! ([`statement`]): an application builds a [`statement::Sql`] (static text, bound values,
+//! `FOR UPDATE` where PostgreSQL needs it, a scope as a predicate) and runs it on a pooled
+//! [`statement::Reader`] ([`SqlStore::read`]), inside an [`AuditedTx`] ([`SqlStore::begin`]:
+//! its rows and their audit entries commit together, the entries joining the store's hash
+//! chain) or, for rows whose changes are no audit event (counters, caches), inside an
+//! [`statement::UnauditedTx`] ([`SqlStore::begin_unaudited`]). Errors come back as
+//! [`StoreError`]s through the same mapping as the store's own; raw sqlx on the transaction's
+//! connection ([`AuditedTx::sqlite`], [`AuditedTx::postgres`]) is there too, mapped with
+//! [`StoreError::from_sqlx`]. The application's migrations run with [`SqlStore::migrate`],
+//! beside the store's in one `_sqlx_migrations` table. The reference server's PKI storage and
+//! login throttle (the `orgtenancy-server-store` crate) are built on exactly this API, as an
+//! application's own tables would be; a database this crate opens gets no tables of theirs.
+//!
 //! **Scopes become SQL, never Rust filters.** List methods take the
 //! [`Scope`](orgtenancy_core::Scope) the engine
 //! computed for the caller, and [`push_scope`] renders it as a predicate over an organization
@@ -46,9 +61,8 @@
 //!
 //! **A change and its audit entry commit together.** Every method that changes state writes
 //! its §6 audit entry (`org_create`, `org_update`, `org_delete`, `org_add_user`,
-//! `org_remove_user`, `user_create`, `user_update`, `user_delete`, and the resource actions
-//! `ca_create`, `ca_delete`, `ca_export_private_key`, `ca_assign_org`, `cert_create`,
-//! `cert_revoke`, `cert_export_private_key`) in the same transaction,
+//! `org_remove_user`, `user_create`, `user_update`, `user_delete`, `token_invalidate`,
+//! `logout`) in the same transaction,
 //! attributed to the given [`Actor`] and to the organization concerned (the entry's
 //! `organization_id` decides which admins may read it). Nothing is audited that did not
 //! happen; nothing happens unaudited.
@@ -80,7 +94,9 @@
 //! violations to the [`Conflict`] they are (by constraint name on PostgreSQL, by the column
 //! SQLite names in its message), foreign-key violations to what they mean for the operation,
 //! connection and overload failures to [`StoreError::Unavailable`]. Driver text is logged with
-//! `tracing`, never returned.
+//! `tracing`, never returned. An application names the errors of its own rows with
+//! [`Entity::Named`] ("document not found") and [`Conflict::Named`] ("the document is
+//! archived"), defined as constants in its crate; the vocabulary here stays the tenancy's.
 //!
 //! ## SQLite defaults
 //!
@@ -101,8 +117,9 @@
 //! ## Modules and items
 //!
 //! * [`Store`], [`SqlStore`], [`connect`], [`Backend`]: the store and how to open it.
-//! * [`PkiStore`] (a supertrait of [`Store`]): the reference server's resources,
-//!   [`CertificateAuthority`] and [`Certificate`], with private keys stored only encrypted.
+//! * [`statement`], [`AuditedTx`], [`SqlStore::read`], [`SqlStore::begin_unaudited`],
+//!   [`SqlStore::migrate`]: an application's own tables, written the store's way.
+//! * [`validate`]: the checks the store runs on text and pages, for an application's values.
 //! * The model: [`Organization`], [`User`], [`AuditEntry`] and their `New…`/`…Patch` inputs,
 //!   [`Page`], [`Actor`], [`AuditFilter`].
 //! * [`AuditChainReport`], [`ChainBreak`], [`ChainBreakReason`]: the audit chain's verification.
@@ -128,15 +145,14 @@ mod error;
 mod model;
 mod open;
 pub mod password;
-mod pki;
 mod rows;
 mod scope;
 mod sql_store;
+pub mod statement;
 mod store;
-mod throttle;
 mod tokens_sql;
 mod user_writes;
-mod validate;
+pub mod validate;
 
 pub use audited::AuditedTx;
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};
@@ -147,12 +163,7 @@ pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
 pub use open::OpenError;
-pub use pki::{
-    Adoption, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus,
-    NewCertificate, NewCertificateAuthority, PkiStore,
-};
 pub use scope::push_scope;
 pub use sql_store::SqlStore;
 pub use store::Store;
-pub use throttle::{LoginAttempts, MAX_THROTTLE_KEY, ThrottleKind, ThrottleStore};
 pub use validate::{MAX_DESCRIPTION, MAX_ORGANIZATION_NAME, MAX_PAGE, MAX_USERNAME};

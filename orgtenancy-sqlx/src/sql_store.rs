@@ -231,13 +231,11 @@ impl SqlStore {
         &self,
         sql: Sql,
     ) -> StoreResult<Option<R>> {
-        let mut pooled = self.pool.read().await.map_err(db)?;
-        pooled.conn().fetch_optional(sql).await.map_err(db)
+        self.read().await?.fetch_optional(sql).await
     }
 
     pub(crate) async fn read_all<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
-        let mut pooled = self.pool.read().await.map_err(db)?;
-        pooled.conn().fetch_all(sql).await.map_err(db)
+        self.read().await?.fetch_all(sql).await
     }
 
     pub(crate) async fn write(&self) -> StoreResult<crate::db::Tx> {

@@ -6,20 +6,21 @@ use orgtenancy_core::{OrgId, Principal, Scope, UserId};
 
 use crate::{
     Actor, AuditChainReport, AuditEntry, AuditFilter, Logout, NewAuditEntry, NewOrganization,
-    NewUser, Organization, OrganizationPatch, Page, PkiStore, StoreResult, User, UserPatch,
+    NewUser, Organization, OrganizationPatch, Page, StoreResult, User, UserPatch,
 };
 
-/// Storage of the tenancy model. Implemented for SQLite and PostgreSQL; chosen at run time.
+/// Storage of the tenancy model: organizations, membership, users, tokens, secrets and the
+/// audit log. Implemented for SQLite and PostgreSQL; chosen at run time.
 ///
-/// The reference server's resources come with the supertrait [`PkiStore`], so the store
-/// [`crate::connect`] returns serves them too; so do the login-attempt counters of the
-/// supertrait [`ThrottleStore`](crate::ThrottleStore).
+/// Nothing of an application's own resources is here: an application stores those in its own
+/// tables with the public statement layer ([`crate::statement`], [`crate::AuditedTx`]), as
+/// the reference server's PKI storage (the `orgtenancy-server-store` crate) does.
 ///
 /// Every method that changes state writes its audit entry (§6) in the same transaction,
 /// attributed to `actor`. No method decides permissions: callers ask `orgtenancy-core`
 /// first and pass the resulting [`Scope`] to list methods.
 #[async_trait]
-pub trait Store: PkiStore + crate::ThrottleStore + Send + Sync + 'static {
+pub trait Store: Send + Sync + 'static {
     // ---- organizations ------------------------------------------------------------------
 
     /// Creates an organization (`org_create`). Duplicate name: `Conflict::OrganizationName`.

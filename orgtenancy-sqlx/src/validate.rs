@@ -1,6 +1,10 @@
 //! Checks of input before it reaches the database. The limits are public constants, which the
 //! server takes for its own checks; the messages are worded as the server words its own
 //! ("at most N characters"), so a refusal reads the same whichever layer made it.
+//!
+//! The store runs them on everything it writes; an application runs the public ones on the
+//! values of its own tables, so that text is stored and compared alike on both backends and a
+//! bad value is [`StoreError::Invalid`] naming the field, never a database error.
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -28,7 +32,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// Text both backends store and compare alike: no NUL character (PostgreSQL refuses it in
 /// `text`, SQLite stores it but its `length()` and comparisons stop there).
-pub(crate) fn text(field: &'static str, value: &str) -> StoreResult<()> {
+pub fn text(field: &'static str, value: &str) -> StoreResult<()> {
     if value.contains('\0') {
         return Err(invalid(field, "must not contain a NUL character"));
     }
@@ -78,8 +82,14 @@ pub(crate) fn audit_entry(entry: &NewAuditEntry) -> StoreResult<()> {
     Ok(())
 }
 
-/// The organization name to store: trimmed, 1–255 characters.
+/// The organization name to store: trimmed, 1–255 characters (see [`name`]).
 pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
+    self::name(name)
+}
+
+/// A name as the store keeps organization names (field `name`): no NUL, trimmed, 1–255
+/// ([`MAX_ORGANIZATION_NAME`]) characters; returns the trimmed name to store.
+pub fn name(name: &str) -> StoreResult<String> {
     text("name", name)?;
     let name = name.trim();
     if name.is_empty() {
@@ -94,7 +104,9 @@ pub(crate) fn organization_name(name: &str) -> StoreResult<String> {
     Ok(name.to_owned())
 }
 
-pub(crate) fn description(description: Option<&str>) -> StoreResult<()> {
+/// A description as the store keeps organizations' (field `description`): no NUL, at most
+/// 4096 ([`MAX_DESCRIPTION`]) characters.
+pub fn description(description: Option<&str>) -> StoreResult<()> {
     if let Some(value) = description {
         text("description", value)?;
     }
@@ -133,8 +145,9 @@ pub(crate) fn not_empty(field: &'static str, value: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// `(limit, offset)` for SQL.
-pub(crate) fn page(page: Page) -> StoreResult<(i64, i64)> {
+/// `(limit, offset)` of `page` for SQL (bind both): the limit 1–1000 ([`MAX_PAGE`]), else
+/// `Invalid` (field `limit`); a skip beyond `i64` is `Invalid` (field `skip`).
+pub fn page(page: Page) -> StoreResult<(i64, i64)> {
     if page.limit == 0 || page.limit > MAX_PAGE {
         return Err(invalid(
             "limit",

@@ -3,7 +3,7 @@
 //! runtime, sealing the new key, and storing while the parent still has the facts decided on.
 
 use orgtenancy_core::{Action, Resource};
-use orgtenancy_sqlx::{CertificateAuthority, NewCertificateAuthority};
+use orgtenancy_server_store::{CertificateAuthority, NewCertificateAuthority};
 use zeroize::Zeroizing;
 
 use crate::{

@@ -4,7 +4,10 @@
 use std::future::Future;
 
 use orgtenancy_core::{Action, Resource};
-use orgtenancy_sqlx::{Certificate, CertificateAuthority, Entity, StoreError, StoreResult};
+use orgtenancy_server_store::{
+    CERTIFICATE, CERTIFICATE_AUTHORITY, Certificate, CertificateAuthority,
+};
+use orgtenancy_sqlx::{StoreError, StoreResult};
 
 use crate::{
     context::{Caller, Context, decide_again},
@@ -49,7 +52,7 @@ impl Context {
             }
             Err(StoreError::NotFound(_)) => {
                 self.allow_missing(caller)?;
-                Err(error::not_found(Entity::CertificateAuthority))
+                Err(error::not_found(CERTIFICATE_AUTHORITY))
             }
             Err(other) => Err(other.into()),
         }
@@ -70,7 +73,7 @@ impl Context {
             }
             Err(StoreError::NotFound(_)) => {
                 self.allow_missing(caller)?;
-                Err(error::not_found(Entity::Certificate))
+                Err(error::not_found(CERTIFICATE))
             }
             Err(other) => Err(other.into()),
         }

@@ -5,7 +5,7 @@
 mod decide;
 
 use chrono::{DateTime, Utc};
-use orgtenancy_sqlx::{Certificate, CertificateAuthority};
+use orgtenancy_server_store::{Certificate, CertificateAuthority};
 use poem_openapi::{Enum, Object};
 
 pub(crate) use self::decide::{

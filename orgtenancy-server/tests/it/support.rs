@@ -12,7 +12,7 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use orgtenancy_server::{App, ServerConfig, app};
-use orgtenancy_sqlx::Store;
+use orgtenancy_server_store::ServerStore;
 use poem::{
     http::{HeaderMap, Method, StatusCode},
     test::TestClient,
@@ -150,8 +150,8 @@ impl Drop for Database {
 }
 
 /// The store over a fresh database.
-pub async fn store(db: &Database) -> Arc<dyn Store> {
-    orgtenancy_sqlx::connect(&db.url)
+pub async fn store(db: &Database) -> Arc<dyn ServerStore> {
+    orgtenancy_server_store::connect(&db.url)
         .await
         .expect("connect to the test database")
 }
@@ -169,7 +169,7 @@ pub struct Harness {
     /// The client driving the app.
     pub client: TestClient<App>,
     /// The store under the app.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn ServerStore>,
     /// Keeps the database alive.
     pub _db: Database,
 }

@@ -1,10 +1,46 @@
 //! Opening stores from URLs, the SQLite defaults, migrations, unavailable databases.
 
 use orgtenancy_core::UserId;
-use orgtenancy_sqlx::{Backend, SqlStore, Store, StoreError};
+use orgtenancy_sqlx::{Backend, SqlStore, Store, StoreError, statement::Sql};
 use sqlx::Row;
 
 use crate::support::{drop_schema, org, postgres_schema, unique, user};
+
+on_both_backends!(only_the_tenancy_tables);
+
+/// A database the store opens gets the tenancy tables and nothing of the reference server's
+/// (no CA, certificate or login-throttle table: SPEC §12), and the two tenancy migrations.
+async fn only_the_tenancy_tables(store: &SqlStore) {
+    let tables = match store.backend() {
+        Backend::Sqlite => Sql::new(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        ),
+        _ => Sql::new(
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY table_name",
+        ),
+    };
+    let mut reader = store.read().await.expect("a reader");
+    let tables: Vec<(String,)> = reader.fetch_all(tables).await.expect("the tables");
+    let names: Vec<&str> = tables.iter().map(|(name,)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "_sqlx_migrations",
+            "audit_chain_head",
+            "audit_log",
+            "organizations",
+            "refresh_tokens",
+            "revoked_access_tokens",
+            "secrets",
+            "users",
+        ]
+    );
+    let versions = Sql::new("SELECT version FROM _sqlx_migrations ORDER BY version");
+    let versions: Vec<(i64,)> = reader.fetch_all(versions).await.expect("the migrations");
+    assert_eq!(versions, [(20250601000000,), (20250603000000,)]);
+}
 
 #[tokio::test]
 async fn sqlite_url_forms() {

@@ -7,10 +7,10 @@
 //!
 //! * [`organizations`], [`users`], [`tokens`], [`audit`], [`connect`]: every store method,
 //!   its results and its typed errors.
-//! * [`pki`]: the resource tables (CAs, certificates) and their typed errors; [`pki_writes`]:
-//!   each write re-checks the row it was decided on, and a CA move is audited per organization.
 //! * [`audited`]: the public audited transaction: an application's own rows and their
 //!   entries commit together and join the chain; nothing commits unaudited.
+//! * [`statements`]: the public statement layer on an application's own table, in audited and
+//!   unaudited transactions and on a pooled reader.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
@@ -61,9 +61,8 @@ mod hostile;
 mod model;
 mod organizations;
 mod password;
-mod pki;
-mod pki_writes;
 mod scopes;
+mod statements;
 mod superusers;
 mod support;
 mod tokens;

@@ -3,14 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Resource, UserId};
+use orgtenancy_sqlx::{AuditedTx, Conflict, StoreError, StoreResult, statement::Sql};
 
 use super::{Certificate, CertificateAuthority, CertificateStatus};
-use crate::{
-    Conflict, Entity, StoreError, StoreResult,
-    db::{Sql, Tx},
-    error::db,
-    sql_store::{conflict, not_found},
-};
+use crate::{CERTIFICATE, CERTIFICATE_AUTHORITY};
 
 pub(super) const CA_COLUMNS: &str = "id, name, description, subject_dn, key_type, key_size, valid_days, \
      is_root, parent_ca_id, path_length, allow_leaf_certs, serial_number, certificate_pem, \
@@ -184,7 +180,7 @@ fn unchanged(seen: Resource, expected: Resource) -> StoreResult<()> {
     if seen == expected {
         Ok(())
     } else {
-        Err(conflict(Conflict::Changed))
+        Err(StoreError::Conflict(Conflict::Changed))
     }
 }
 
@@ -192,29 +188,31 @@ fn unchanged(seen: Resource, expected: Resource) -> StoreResult<()> {
 /// already) and checks it still has the `expected` facts: missing is `NotFound`, changed is
 /// `Conflict::Changed` (the caller reads and decides again).
 pub(super) async fn lock_ca(
-    tx: &mut Tx,
+    tx: &mut AuditedTx,
     id: i64,
     expected: Resource,
 ) -> StoreResult<CertificateAuthority> {
     let mut sql = select_ca(id);
     sql.for_update();
-    let row: Option<CaRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-    let ca: CertificateAuthority = row.ok_or(not_found(Entity::CertificateAuthority))?.into();
+    let row: Option<CaRow> = tx.fetch_optional(sql).await?;
+    let ca: CertificateAuthority = row
+        .ok_or(StoreError::NotFound(CERTIFICATE_AUTHORITY))?
+        .into();
     unchanged(facts(ca.organization_id, ca.created_by_user_id), expected)?;
     Ok(ca)
 }
 
 /// [`lock_ca`] for a certificate.
 pub(super) async fn lock_cert(
-    tx: &mut Tx,
+    tx: &mut AuditedTx,
     id: i64,
     expected: Resource,
 ) -> StoreResult<Certificate> {
     let mut sql = select_cert(id);
     sql.for_update();
-    let row: Option<CertRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+    let row: Option<CertRow> = tx.fetch_optional(sql).await?;
     let cert = row
-        .ok_or(not_found(Entity::Certificate))?
+        .ok_or(StoreError::NotFound(CERTIFICATE))?
         .into_certificate()?;
     unchanged(
         facts(cert.organization_id, cert.created_by_user_id),
@@ -225,7 +223,11 @@ pub(super) async fn lock_cert(
 
 /// The sealed private key of the row `id` of `table`, read inside the transaction that
 /// locked and checked the row (so the key is the one of the row decided on).
-pub(super) async fn sealed_key(tx: &mut Tx, table: KeyTable, id: i64) -> StoreResult<Vec<u8>> {
+pub(super) async fn sealed_key(
+    tx: &mut AuditedTx,
+    table: KeyTable,
+    id: i64,
+) -> StoreResult<Vec<u8>> {
     let mut sql = Sql::new("SELECT encrypted_private_key FROM ");
     sql.push(match table {
         KeyTable::Cas => "certificate_authorities",
@@ -233,7 +235,7 @@ pub(super) async fn sealed_key(tx: &mut Tx, table: KeyTable, id: i64) -> StoreRe
     })
     .push(" WHERE id = ")
     .bind(id);
-    let (key,): (Vec<u8>,) = tx.conn().fetch_one(sql).await.map_err(db)?;
+    let (key,): (Vec<u8>,) = tx.fetch_one(sql).await?;
     Ok(key)
 }
 

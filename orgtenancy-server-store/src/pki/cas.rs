@@ -4,51 +4,38 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Resource};
+use orgtenancy_sqlx::{
+    Actor, AuditedTx, Conflict, NewAuditEntry, SqlStore, StoreError, StoreResult,
+    statement::{Sql, now},
+    validate,
+};
 
 use super::{
     Adoption, CertificateAuthority, NewCertificateAuthority,
     rows::{CA_COLUMNS, CaRow, KeyTable, lock_ca, sealed_key, select_ca, with_tree},
 };
-use crate::{
-    Actor, Conflict, Entity, SqlStore, StoreError, StoreResult,
-    db::{Sql, Tx},
-    error::{db, from_sqlx},
-    sql_store::{Audit, audit, conflict, not_found, now},
-    validate,
-};
+use crate::CERTIFICATE_AUTHORITY;
 
 const RESOURCE_TYPE: &str = "certificate_authority";
 
-fn ca_audit<'a>(action: &'static str, actor: &'a Actor, ca: &CertificateAuthority) -> Audit<'a> {
-    Audit {
-        action,
-        actor,
+/// The audit entry of `action` on `ca`, attributed to the CA's organization.
+fn ca_audit(action: &str, actor: &Actor, ca: &CertificateAuthority) -> NewAuditEntry {
+    NewAuditEntry {
+        action: action.to_owned(),
+        actor: actor.clone(),
         organization_id: ca.organization_id,
-        resource_type: RESOURCE_TYPE,
-        resource_id: ca.id.to_string(),
+        resource_type: Some(RESOURCE_TYPE.to_owned()),
+        resource_id: Some(ca.id.to_string()),
         detail: Some(ca.name.clone()),
     }
 }
 
-pub(super) async fn create(
-    store: &SqlStore,
-    actor: &Actor,
-    new: NewCertificateAuthority,
-    parent_expected: Option<Resource>,
-) -> StoreResult<CertificateAuthority> {
-    let name = validate::organization_name(&new.name)?;
-    validate::description(new.description.as_deref())?;
-    let at = now();
-    let mut tx = store.write().await?;
-    if let Some(parent) = new.parent_ca_id {
-        let Some(expected) = parent_expected else {
-            return Err(StoreError::Invalid {
-                field: "parent_ca_id",
-                message: "a parent needs the facts its use was decided on".to_owned(),
-            });
-        };
-        lock_ca(&mut tx, parent, expected).await?;
-    }
+fn missing() -> StoreError {
+    StoreError::NotFound(CERTIFICATE_AUTHORITY)
+}
+
+/// The INSERT of `new` (named `name`, validated) at `at`, returning the stored row.
+fn insert(name: String, new: NewCertificateAuthority, at: DateTime<Utc>) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO certificate_authorities (name, description, subject_dn, key_type, \
          key_size, valid_days, is_root, parent_ca_id, path_length, allow_leaf_certs, \
@@ -86,14 +73,33 @@ pub(super) async fn create(
         .bind(at)
         .push(") RETURNING ")
         .push(CA_COLUMNS);
-    let ca: CertificateAuthority = tx
-        .conn()
-        .fetch_one::<CaRow>(sql)
-        .await
-        .map_err(|error| from_sqlx(error, conflict(Conflict::Other)))?
-        .into();
-    audit(&mut tx.conn(), ca_audit("ca_create", actor, &ca)).await?;
-    tx.commit().await.map_err(db)?;
+    sql
+}
+
+pub(super) async fn create(
+    store: &SqlStore,
+    actor: &Actor,
+    new: NewCertificateAuthority,
+    parent_expected: Option<Resource>,
+) -> StoreResult<CertificateAuthority> {
+    let name = validate::name(&new.name)?;
+    validate::description(new.description.as_deref())?;
+    let mut tx = store.begin().await?;
+    if let Some(parent) = new.parent_ca_id {
+        let Some(expected) = parent_expected else {
+            return Err(StoreError::Invalid {
+                field: "parent_ca_id",
+                message: "a parent needs the facts its use was decided on".to_owned(),
+            });
+        };
+        lock_ca(&mut tx, parent, expected).await?;
+    }
+    let sql = insert(name, new, now());
+    // A serial number used twice under one issuer, or an organization deleted meanwhile:
+    // `Conflict::Other` (the default meaning of a constraint of this statement).
+    let ca: CertificateAuthority = tx.fetch_one::<CaRow>(sql).await?.into();
+    tx.audit(ca_audit("ca_create", actor, &ca)).await?;
+    tx.commit().await?;
     Ok(ca)
 }
 
@@ -103,15 +109,12 @@ pub(super) async fn export_key(
     id: i64,
     expected: Resource,
 ) -> StoreResult<(CertificateAuthority, Vec<u8>)> {
-    let mut tx = store.write().await?;
+    let mut tx = store.begin().await?;
     let ca = lock_ca(&mut tx, id, expected).await?;
     let key = sealed_key(&mut tx, KeyTable::Cas, id).await?;
-    audit(
-        &mut tx.conn(),
-        ca_audit("ca_export_private_key", actor, &ca),
-    )
-    .await?;
-    tx.commit().await.map_err(db)?;
+    tx.audit(ca_audit("ca_export_private_key", actor, &ca))
+        .await?;
+    tx.commit().await?;
     Ok((ca, key))
 }
 
@@ -121,21 +124,17 @@ pub(super) async fn delete(
     id: i64,
     expected: Resource,
 ) -> StoreResult<()> {
-    let mut tx = store.write().await?;
+    let mut tx = store.begin().await?;
     let ca = lock_ca(&mut tx, id, expected).await?;
     let mut sql = Sql::new("DELETE FROM certificate_authorities WHERE id = ");
-    sql.bind(id);
     // Child CAs and certificates reference the row with ON DELETE RESTRICT.
-    let deleted = tx
-        .conn()
-        .execute(sql)
-        .await
-        .map_err(|error| from_sqlx(error, conflict(Conflict::HasDependents)))?;
-    if deleted == 0 {
-        return Err(not_found(Entity::CertificateAuthority));
+    sql.bind(id)
+        .on_foreign_key(StoreError::Conflict(Conflict::HasDependents));
+    if tx.execute(sql).await? == 0 {
+        return Err(missing());
     }
-    audit(&mut tx.conn(), ca_audit("ca_delete", actor, &ca)).await?;
-    tx.commit().await.map_err(db)
+    tx.audit(ca_audit("ca_delete", actor, &ca)).await?;
+    tx.commit().await
 }
 
 /// The organizations of the rows a move takes along, read before it.
@@ -156,7 +155,7 @@ impl Moving {
 /// organizations. While they are locked no certificate can be issued under them (issuing
 /// locks its CA), so the certificates read are the ones that move.
 async fn moving(
-    tx: &mut Tx,
+    tx: &mut AuditedTx,
     id: i64,
     cascade: bool,
     before: &CertificateAuthority,
@@ -174,10 +173,10 @@ async fn moving(
          WHERE id IN (SELECT id FROM tree) ORDER BY id",
     )
     .for_update();
-    let cas: Vec<(Option<i64>,)> = tx.conn().fetch_all(sql).await.map_err(db)?;
+    let cas: Vec<(Option<i64>,)> = tx.fetch_all(sql).await?;
     let mut sql = with_tree(id);
     sql.push("SELECT organization_id FROM certificates WHERE ca_id IN (SELECT id FROM tree)");
-    let certificates: Vec<(Option<i64>,)> = tx.conn().fetch_all(sql).await.map_err(db)?;
+    let certificates: Vec<(Option<i64>,)> = tx.fetch_all(sql).await?;
     Ok(Moving {
         cas: cas.into_iter().map(|(org,)| org).collect(),
         certificates: certificates.into_iter().map(|(org,)| org).collect(),
@@ -186,7 +185,7 @@ async fn moving(
 
 /// Sets `organization` on CA `id` (with `cascade`, on its tree and the tree's certificates).
 async fn move_rows(
-    tx: &mut Tx,
+    tx: &mut AuditedTx,
     id: i64,
     organization: OrgId,
     cascade: bool,
@@ -220,12 +219,10 @@ async fn move_rows(
         sql.push(" WHERE id = ").bind(id);
         vec![sql]
     };
-    for sql in statements {
+    for mut sql in statements {
         // The organization's foreign key refuses a missing (or concurrently deleted) one.
-        tx.conn()
-            .execute(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
+        sql.on_foreign_key(StoreError::Conflict(Conflict::MissingOrganization));
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -238,15 +235,15 @@ pub(super) async fn assign_organization(
     cascade: bool,
 ) -> StoreResult<(CertificateAuthority, Adoption)> {
     let at = now();
-    let mut tx = store.write().await?;
+    let mut tx = store.begin().await?;
     let mut lock = select_ca(id);
     lock.for_update();
-    let row: Option<CaRow> = tx.conn().fetch_optional(lock).await.map_err(db)?;
-    let before: CertificateAuthority = row.ok_or(not_found(Entity::CertificateAuthority))?.into();
+    let row: Option<CaRow> = tx.fetch_optional(lock).await?;
+    let before: CertificateAuthority = row.ok_or_else(missing)?.into();
     let moving = moving(&mut tx, id, cascade, &before).await?;
     move_rows(&mut tx, id, organization, cascade, at).await?;
-    let row: Option<CaRow> = tx.conn().fetch_optional(select_ca(id)).await.map_err(db)?;
-    let ca: CertificateAuthority = row.ok_or(not_found(Entity::CertificateAuthority))?.into();
+    let row: Option<CaRow> = tx.fetch_optional(select_ca(id)).await?;
+    let ca: CertificateAuthority = row.ok_or_else(missing)?.into();
     let adoption = Adoption {
         cas: u64::try_from(moving.cas.len()).unwrap_or(u64::MAX),
         certificates: u64::try_from(moving.certificates.len()).unwrap_or(u64::MAX),
@@ -257,7 +254,7 @@ pub(super) async fn assign_organization(
         adoption,
     };
     audit_move(&mut tx, actor, &ca, &moving, moved).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok((ca, adoption))
 }
 
@@ -272,7 +269,7 @@ struct Moved {
 /// a moved row belonged to: the audit log is read by organization, and each of them must be
 /// able to read that its resources moved.
 async fn audit_move(
-    tx: &mut Tx,
+    tx: &mut AuditedTx,
     actor: &Actor,
     ca: &CertificateAuthority,
     moving: &Moving,
@@ -294,12 +291,12 @@ async fn audit_move(
     // The target first, then the organizations the rows left, by id (`from` is sorted).
     let left = from.into_iter().flatten().filter(|org| *org != moved.to.0);
     for organization in std::iter::once(moved.to).chain(left.map(OrgId)) {
-        let entry = Audit {
+        let entry = NewAuditEntry {
             organization_id: Some(organization),
             detail: Some(detail.clone()),
             ..ca_audit("ca_assign_org", actor, ca)
         };
-        audit(&mut tx.conn(), entry).await?;
+        tx.audit(entry).await?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The reference server's resources: certificate authorities and certificates ([`PkiStore`]).
 //!
 //! Both tables carry the two facts the engine needs about a resource, `organization_id` and
-//! `created_by_user_id`, and lists take the engine's [`Scope`] rendered by [`crate::push_scope`]
+//! `created_by_user_id`, and lists take the engine's [`Scope`] rendered by [`Sql::scope`]
 //! over exactly those columns. Private keys arrive and leave **encrypted**: the server seals
 //! them (AES-256-GCM) before calling the store, so neither the store nor a database dump ever
 //! holds a plaintext key. Every change writes its §6 audit entry (`ca_create`, `ca_delete`,
@@ -13,7 +13,7 @@
 //! and passes the facts it decided on (`expected`, the row's [`Resource`]) to the write. The
 //! write locks the row in its transaction (PostgreSQL `FOR UPDATE`; SQLite writers are
 //! serialized by `BEGIN IMMEDIATE`) and proceeds only while the row still has those facts;
-//! else it writes nothing and fails with [`crate::Conflict::Changed`], and the caller reads and
+//! else it writes nothing and fails with [`Conflict::Changed`], and the caller reads and
 //! decides again. A key export reads the key in that same transaction, with its audit entry,
 //! so the key returned is the key of the row decided on.
 //!
@@ -21,16 +21,23 @@
 //! for the target organization and one for every other organization a moved row belonged to,
 //! so each organization's admins can read that its resources left.
 
+//!
+//! Everything here is written with `orgtenancy-sqlx`'s public statement layer: reads on
+//! [`SqlStore::read`](orgtenancy_sqlx::SqlStore::read), each write in one
+//! [`AuditedTx`](orgtenancy_sqlx::AuditedTx) whose entry is its last statement.
+//!
+//! [`Sql::scope`]: orgtenancy_sqlx::statement::Sql::scope
+//! [`Conflict::Changed`]: orgtenancy_sqlx::Conflict::Changed
+
 mod cas;
 mod certificates;
+mod reads;
 mod rows;
-mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Resource, Scope, UserId};
-
-use crate::{Actor, Page, StoreResult};
+use orgtenancy_sqlx::{Actor, Page, StoreResult};
 
 /// A certificate authority as stored (without its key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,8 +249,9 @@ pub struct Adoption {
     pub certificates: u64,
 }
 
-/// Storage of certificate authorities and certificates; a supertrait of [`crate::Store`], so
-/// the store the server connects to has it.
+/// Storage of certificate authorities and certificates; implemented for
+/// [`SqlStore`](orgtenancy_sqlx::SqlStore) once [`crate::migrate`] has created the tables, and
+/// part of [`crate::ServerStore`].
 ///
 /// No method decides a permission: the server asks `orgtenancy-core` with the row's
 /// `organization_id` and `created_by_user_id`, and passes list methods the engine's [`Scope`].
@@ -260,7 +268,7 @@ pub trait PkiStore: Send + Sync + 'static {
         parent_expected: Option<Resource>,
     ) -> StoreResult<CertificateAuthority>;
 
-    /// One CA; `NotFound(CertificateAuthority)`.
+    /// One CA; `NotFound(`[`CERTIFICATE_AUTHORITY`](crate::CERTIFICATE_AUTHORITY)`)`.
     async fn get_ca(&self, id: i64) -> StoreResult<CertificateAuthority>;
 
     /// The CA's sealed private key, to sign with (not audited: nothing leaves the server).
@@ -306,7 +314,7 @@ pub trait PkiStore: Send + Sync + 'static {
         issuer_expected: Resource,
     ) -> StoreResult<Certificate>;
 
-    /// One certificate; `NotFound(Certificate)`.
+    /// One certificate; `NotFound(`[`CERTIFICATE`](crate::CERTIFICATE)`)`.
     async fn get_certificate(&self, id: i64) -> StoreResult<Certificate>;
 
     /// The certificates in `scope`, narrowed by `filter`, by id.
@@ -318,7 +326,8 @@ pub trait PkiStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<Certificate>>;
 
     /// Revokes a certificate (`cert_revoke`) while it still has `expected`
-    /// (`Conflict::Changed` otherwise); `Conflict::AlreadyRevoked` the second time.
+    /// (`Conflict::Changed` otherwise); [`ALREADY_REVOKED`](crate::ALREADY_REVOKED) the second
+    /// time.
     async fn revoke_certificate(
         &self,
         actor: &Actor,

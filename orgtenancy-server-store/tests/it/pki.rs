@@ -4,10 +4,11 @@
 
 use chrono::Utc;
 use orgtenancy_core::{OrgId, Resource, Scope, UserId};
-use orgtenancy_sqlx::{
-    AuditFilter, Certificate, CertificateAuthority, Conflict, Entity, NewCertificate,
-    NewCertificateAuthority, Page, PkiStore, SqlStore, Store, StoreError,
+use orgtenancy_server_store::{
+    ALREADY_REVOKED, CERTIFICATE, CERTIFICATE_AUTHORITY, Certificate, CertificateAuthority,
+    NewCertificate, NewCertificateAuthority, PkiStore,
 };
+use orgtenancy_sqlx::{AuditFilter, Conflict, Page, SqlStore, Store, StoreError};
 
 use crate::support::{org, root};
 
@@ -127,17 +128,17 @@ async fn restrict_and_typed_errors(store: &SqlStore) {
         store
             .revoke_certificate(&actor, cert.id, cert_facts(&cert), None)
             .await,
-        Err(StoreError::Conflict(Conflict::AlreadyRevoked))
+        Err(StoreError::Conflict(ALREADY_REVOKED))
     );
     assert_eq!(
         store
             .revoke_certificate(&actor, 987_654, Resource::default(), None)
             .await,
-        Err(StoreError::NotFound(Entity::Certificate))
+        Err(StoreError::NotFound(CERTIFICATE))
     );
     assert_eq!(
         store.get_ca(987_654).await,
-        Err(StoreError::NotFound(Entity::CertificateAuthority))
+        Err(StoreError::NotFound(CERTIFICATE_AUTHORITY))
     );
     assert_eq!(
         store
@@ -193,9 +194,8 @@ async fn scoped_lists_and_cascade(store: &SqlStore) {
         skip: 0,
         limit: 100,
     };
-    let ids = |cas: Vec<orgtenancy_sqlx::CertificateAuthority>| -> Vec<i64> {
-        cas.into_iter().map(|ca| ca.id).collect()
-    };
+    let ids =
+        |cas: Vec<CertificateAuthority>| -> Vec<i64> { cas.into_iter().map(|ca| ca.id).collect() };
     let creator = Scope::OrganizationOrCreator {
         organization: acme.id,
         creator: UserId(7),

@@ -3,9 +3,8 @@
 //! CA move is audited for every organization it takes rows from (item 4).
 
 use orgtenancy_core::{OrgId, Scope, UserId};
-use orgtenancy_sqlx::{
-    AuditFilter, CertificateStatus, Conflict, PkiStore, SqlStore, Store, StoreError,
-};
+use orgtenancy_server_store::{CertificateStatus, PkiStore};
+use orgtenancy_sqlx::{AuditFilter, Conflict, SqlStore, Store, StoreError};
 
 use crate::{
     pki::{PAGE, audit_log, ca_facts, cert_facts, new_ca, new_cert},

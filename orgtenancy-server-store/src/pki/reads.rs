@@ -4,12 +4,14 @@
 use async_trait::async_trait;
 use orgtenancy_core::{OrgId, Resource, Scope};
 
+use orgtenancy_sqlx::{Actor, Page, SqlStore, StoreError, StoreResult, statement::Sql, validate};
+
 use super::{
     Adoption, Certificate, CertificateAuthority, CertificateFilter, NewCertificate,
     NewCertificateAuthority, PkiStore, cas, certificates,
     rows::{CA_COLUMNS, CERT_COLUMNS, CaRow, CertRow, select_ca, select_cert},
 };
-use crate::{Actor, Entity, Page, SqlStore, StoreResult, db::Sql, sql_store::not_found, validate};
+use crate::{CERTIFICATE, CERTIFICATE_AUTHORITY};
 
 #[async_trait]
 impl PkiStore for SqlStore {
@@ -23,18 +25,18 @@ impl PkiStore for SqlStore {
     }
 
     async fn get_ca(&self, id: i64) -> StoreResult<CertificateAuthority> {
-        let row: Option<CaRow> = self.read_optional(select_ca(id)).await?;
+        let row: Option<CaRow> = self.read().await?.fetch_optional(select_ca(id)).await?;
         row.map(CertificateAuthority::from)
-            .ok_or(not_found(Entity::CertificateAuthority))
+            .ok_or(StoreError::NotFound(CERTIFICATE_AUTHORITY))
     }
 
     async fn ca_signing_key(&self, id: i64) -> StoreResult<Vec<u8>> {
         let mut sql =
             Sql::new("SELECT encrypted_private_key FROM certificate_authorities WHERE id = ");
         sql.bind(id);
-        let row: Option<(Vec<u8>,)> = self.read_optional(sql).await?;
+        let row: Option<(Vec<u8>,)> = self.read().await?.fetch_optional(sql).await?;
         row.map(|(key,)| key)
-            .ok_or(not_found(Entity::CertificateAuthority))
+            .ok_or(StoreError::NotFound(CERTIFICATE_AUTHORITY))
     }
 
     async fn export_ca_key(
@@ -56,7 +58,7 @@ impl PkiStore for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
-        let rows: Vec<CaRow> = self.read_all(sql).await?;
+        let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
         Ok(rows.into_iter().map(CertificateAuthority::from).collect())
     }
 
@@ -84,8 +86,8 @@ impl PkiStore for SqlStore {
     }
 
     async fn get_certificate(&self, id: i64) -> StoreResult<Certificate> {
-        let row: Option<CertRow> = self.read_optional(select_cert(id)).await?;
-        row.ok_or(not_found(Entity::Certificate))?
+        let row: Option<CertRow> = self.read().await?.fetch_optional(select_cert(id)).await?;
+        row.ok_or(StoreError::NotFound(CERTIFICATE))?
             .into_certificate()
     }
 
@@ -110,7 +112,7 @@ impl PkiStore for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
-        let rows: Vec<CertRow> = self.read_all(sql).await?;
+        let rows: Vec<CertRow> = self.read().await?.fetch_all(sql).await?;
         rows.into_iter().map(CertRow::into_certificate).collect()
     }
 

@@ -1,49 +1,40 @@
 //! The writes of certificates: issue, revoke, export the key.
 
+use chrono::{DateTime, Utc};
 use orgtenancy_core::Resource;
+use orgtenancy_sqlx::{
+    Actor, NewAuditEntry, SqlStore, StoreError, StoreResult,
+    statement::{Sql, now},
+};
 
 use super::{
     Certificate, CertificateStatus, NewCertificate,
     rows::{CERT_COLUMNS, CertRow, KeyTable, joined, lock_ca, lock_cert, sealed_key},
 };
-use crate::{
-    Actor, Conflict, SqlStore, StoreError, StoreResult,
-    db::Sql,
-    error::{db, from_sqlx},
-    sql_store::{Audit, audit, conflict, now},
-};
+use crate::ALREADY_REVOKED;
 
 const RESOURCE_TYPE: &str = "certificate";
 
-fn cert_audit<'a>(
-    action: &'static str,
-    actor: &'a Actor,
+/// The audit entry of `action` on `cert`, attributed to the certificate's organization.
+fn cert_audit(
+    action: &str,
+    actor: &Actor,
     cert: &Certificate,
     detail: Option<String>,
-) -> Audit<'a> {
-    Audit {
-        action,
-        actor,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        action: action.to_owned(),
+        actor: actor.clone(),
         organization_id: cert.organization_id,
-        resource_type: RESOURCE_TYPE,
-        resource_id: cert.id.to_string(),
+        resource_type: Some(RESOURCE_TYPE.to_owned()),
+        resource_id: Some(cert.id.to_string()),
         detail,
     }
 }
 
-pub(super) async fn create(
-    store: &SqlStore,
-    actor: &Actor,
-    new: NewCertificate,
-    issuer_expected: Resource,
-) -> StoreResult<Certificate> {
-    let dns = joined(&new.san_dns_names, "san_dns_names")?;
-    let ips = joined(&new.san_ip_addresses, "san_ip_addresses")?;
-    let at = now();
-    let mut tx = store.write().await?;
-    // The issuer's row decided who may issue: it must not have moved meanwhile (and stays
-    // put until the commit).
-    lock_ca(&mut tx, new.ca_id, issuer_expected).await?;
+/// The INSERT of `new` (its SANs joined as `dns` and `ips`) at `at`, returning the stored
+/// row.
+fn insert(new: NewCertificate, dns: String, ips: String, at: DateTime<Utc>) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO certificates (ca_id, common_name, subject_dn, certificate_type, status, \
          serial_number, key_type, key_size, valid_days, not_before, not_after, \
@@ -83,19 +74,29 @@ pub(super) async fn create(
         .bind(at)
         .push(") RETURNING ")
         .push(CERT_COLUMNS);
-    let cert = tx
-        .conn()
-        .fetch_one::<CertRow>(sql)
-        .await
-        .map_err(|error| from_sqlx(error, conflict(Conflict::Other)))?
-        .into_certificate()?;
+    sql
+}
+
+pub(super) async fn create(
+    store: &SqlStore,
+    actor: &Actor,
+    new: NewCertificate,
+    issuer_expected: Resource,
+) -> StoreResult<Certificate> {
+    let dns = joined(&new.san_dns_names, "san_dns_names")?;
+    let ips = joined(&new.san_ip_addresses, "san_ip_addresses")?;
+    let mut tx = store.begin().await?;
+    // The issuer's row decided who may issue: it must not have moved meanwhile (and stays
+    // put until the commit).
+    lock_ca(&mut tx, new.ca_id, issuer_expected).await?;
+    let sql = insert(new, dns, ips, now());
+    // A serial number the CA used already, or an organization deleted meanwhile:
+    // `Conflict::Other` (the default meaning of a constraint of this statement).
+    let cert = tx.fetch_one::<CertRow>(sql).await?.into_certificate()?;
     let detail = Some(format!("{} (CA {})", cert.common_name, cert.ca_id));
-    audit(
-        &mut tx.conn(),
-        cert_audit("cert_create", actor, &cert, detail),
-    )
-    .await?;
-    tx.commit().await.map_err(db)?;
+    tx.audit(cert_audit("cert_create", actor, &cert, detail))
+        .await?;
+    tx.commit().await?;
     Ok(cert)
 }
 
@@ -113,10 +114,10 @@ pub(super) async fn revoke(
         });
     }
     let at = now();
-    let mut tx = store.write().await?;
+    let mut tx = store.begin().await?;
     let before = lock_cert(&mut tx, id, expected).await?;
     if before.status == CertificateStatus::Revoked {
-        return Err(conflict(Conflict::AlreadyRevoked));
+        return Err(StoreError::Conflict(ALREADY_REVOKED));
     }
     let mut sql = Sql::new("UPDATE certificates SET status = ");
     sql.bind(CertificateStatus::Revoked.as_str())
@@ -130,19 +131,11 @@ pub(super) async fn revoke(
         .bind(id)
         .push(" RETURNING ")
         .push(CERT_COLUMNS);
-    let cert = tx
-        .conn()
-        .fetch_one::<CertRow>(sql)
-        .await
-        .map_err(db)?
-        .into_certificate()?;
+    let cert = tx.fetch_one::<CertRow>(sql).await?.into_certificate()?;
     let detail = cert.revocation_reason.clone();
-    audit(
-        &mut tx.conn(),
-        cert_audit("cert_revoke", actor, &cert, detail),
-    )
-    .await?;
-    tx.commit().await.map_err(db)?;
+    tx.audit(cert_audit("cert_revoke", actor, &cert, detail))
+        .await?;
+    tx.commit().await?;
     Ok(cert)
 }
 
@@ -152,12 +145,12 @@ pub(super) async fn export_key(
     id: i64,
     expected: Resource,
 ) -> StoreResult<(Certificate, Vec<u8>)> {
-    let mut tx = store.write().await?;
+    let mut tx = store.begin().await?;
     let cert = lock_cert(&mut tx, id, expected).await?;
     let key = sealed_key(&mut tx, KeyTable::Certificates, id).await?;
     let detail = Some(cert.common_name.clone());
     let entry = cert_audit("cert_export_private_key", actor, &cert, detail);
-    audit(&mut tx.conn(), entry).await?;
-    tx.commit().await.map_err(db)?;
+    tx.audit(entry).await?;
+    tx.commit().await?;
     Ok((cert, key))
 }

@@ -14,11 +14,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::{
-    Actor, NewAuditEntry, SqlStore, StoreError, StoreResult, User,
-    db::{Backend, Sql},
-    error::db,
-    sql_store::now,
+use orgtenancy_sqlx::{
+    Actor, Backend, NewAuditEntry, SqlStore, StoreError, StoreResult, User,
+    statement::{Sql, now},
 };
 
 /// The longest key counted, in characters (usernames are at most this long).
@@ -56,8 +54,11 @@ pub struct LoginAttempts {
     pub window_start: DateTime<Utc>,
 }
 
-/// Login-attempt counters shared by every process on the database; a supertrait of
-/// [`crate::Store`]. Nothing here is audited (the caller audits the login itself).
+/// Login-attempt counters shared by every process on the database; implemented for
+/// [`SqlStore`] once [`crate::migrate`] has created the table, and part of
+/// [`crate::ServerStore`]. Nothing here is audited (the caller audits the login itself)
+/// except an operator's [`ThrottleStore::clear_login_lockout`]: the counters are written in
+/// unaudited transactions ([`SqlStore::begin_unaudited`]).
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     /// Counts one attempt against `key`, atomically, and returns the window's count with it.
@@ -114,32 +115,29 @@ fn cutoff(at: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-impl SqlStore {
-    /// Deletes up to [`SWEEP_BATCH`] rows of windows that ended before `cutoff`, in its own
-    /// statement. On PostgreSQL rows another transaction holds are skipped, so the sweep never
-    /// waits and never takes part in a deadlock.
-    async fn sweep_login_attempts(&self, cutoff: DateTime<Utc>) -> StoreResult<()> {
-        let mut sql = Sql::new(
-            "DELETE FROM login_throttle WHERE (kind, subject) IN \
-             (SELECT kind, subject FROM login_throttle WHERE window_start <= ",
-        );
-        sql.bind(cutoff)
-            .push(" ORDER BY window_start LIMIT ")
-            .bind(SWEEP_BATCH);
-        if self.backend() == Backend::Postgres {
-            sql.push(" FOR UPDATE SKIP LOCKED");
-        }
-        sql.push(")");
-        let mut tx = self.write().await?;
-        tx.conn().execute(sql).await.map_err(db)?;
-        tx.commit().await.map_err(db)
+/// Deletes up to [`SWEEP_BATCH`] rows of windows that ended before `cutoff`, in its own
+/// statement. On PostgreSQL rows another transaction holds are skipped, so the sweep never
+/// waits and never takes part in a deadlock.
+async fn sweep_login_attempts(store: &SqlStore, cutoff: DateTime<Utc>) -> StoreResult<()> {
+    let mut sql = Sql::new(
+        "DELETE FROM login_throttle WHERE (kind, subject) IN \
+         (SELECT kind, subject FROM login_throttle WHERE window_start <= ",
+    );
+    sql.bind(cutoff)
+        .push(" ORDER BY window_start LIMIT ")
+        .bind(SWEEP_BATCH);
+    if store.backend() == Backend::Postgres {
+        sql.push(" FOR UPDATE SKIP LOCKED");
     }
+    sql.push(")");
+    change_login_attempts(store, sql).await
+}
 
-    async fn change_login_attempts(&self, sql: Sql) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        tx.conn().execute(sql).await.map_err(db)?;
-        tx.commit().await.map_err(db)
-    }
+/// Runs one statement on the counters in its own (unaudited) transaction.
+async fn change_login_attempts(store: &SqlStore, sql: Sql) -> StoreResult<()> {
+    let mut tx = store.begin_unaudited().await?;
+    tx.execute(sql).await?;
+    tx.commit().await
 }
 
 #[async_trait]
@@ -153,7 +151,7 @@ impl ThrottleStore for SqlStore {
         check_key(key)?;
         let at = now();
         let cutoff = cutoff(at, window);
-        self.sweep_login_attempts(cutoff).await?;
+        sweep_login_attempts(self, cutoff).await?;
         // One statement: insert the key's first attempt, or count one more in the current
         // window, or open a new window when the current one is over.
         let mut sql =
@@ -177,9 +175,9 @@ impl ThrottleStore for SqlStore {
                 " THEN excluded.window_start ELSE login_throttle.window_start END \
                  RETURNING attempts, window_start",
             );
-        let mut tx = self.write().await?;
-        let row: AttemptsRow = tx.conn().fetch_one(sql).await.map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.begin_unaudited().await?;
+        let row: AttemptsRow = tx.fetch_one(sql).await?;
+        tx.commit().await?;
         Ok(LoginAttempts {
             count: u32::try_from(row.attempts).unwrap_or(u32::MAX),
             window_start: row.window_start,
@@ -193,14 +191,14 @@ impl ThrottleStore for SqlStore {
             .push(" AND subject = ")
             .bind(key)
             .push(" AND attempts > 0");
-        self.change_login_attempts(sql).await
+        change_login_attempts(self, sql).await
     }
 
     async fn clear_login_attempts(&self, kind: ThrottleKind, key: &str) -> StoreResult<()> {
         check_key(key)?;
         let mut sql = Sql::new("DELETE FROM login_throttle WHERE kind = ");
         sql.bind(kind.as_str()).push(" AND subject = ").bind(key);
-        self.change_login_attempts(sql).await
+        change_login_attempts(self, sql).await
     }
 
     async fn clear_login_lockout(
@@ -215,8 +213,8 @@ impl ThrottleStore for SqlStore {
             .push(" AND subject = ")
             .bind(key)
             .push(" RETURNING attempts");
-        let mut tx = self.write().await?;
-        let row: Option<(i64,)> = tx.conn().fetch_optional(sql).await.map_err(db)?;
+        let mut tx = self.begin().await?;
+        let row: Option<(i64,)> = tx.fetch_optional(sql).await?;
         let cleared = row.map_or(0, |(attempts,)| u32::try_from(attempts).unwrap_or(u32::MAX));
         let entry = NewAuditEntry {
             action: "login_lockout_clear".to_owned(),
@@ -227,13 +225,13 @@ impl ThrottleStore for SqlStore {
             detail: Some(format!("{key}: {cleared} counted login attempts forgotten")),
         };
         // Last statement before the commit (it locks the chain's head on PostgreSQL).
-        crate::chain_sql::append(&mut tx.conn(), entry).await?;
-        tx.commit().await.map_err(db)?;
+        tx.audit(entry).await?;
+        tx.commit().await?;
         Ok(cleared)
     }
 }
 
-#[cfg(all(test, feature = "sqlite"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -246,53 +244,5 @@ mod tests {
         );
         // A window too long to represent never ends.
         assert_eq!(cutoff(at, Duration::MAX), DateTime::<Utc>::MIN_UTC);
-    }
-
-    #[tokio::test]
-    async fn counts_forgives_clears_and_reopens() {
-        let store = SqlStore::connect("sqlite::memory:").await.unwrap();
-        let window = Duration::from_secs(600);
-        let count = |key: &'static str| {
-            let store = store.clone();
-            async move {
-                store
-                    .count_login_attempt(ThrottleKind::Username, key, window)
-                    .await
-                    .unwrap()
-                    .count
-            }
-        };
-        assert_eq!(count("ann").await, 1);
-        assert_eq!(count("ann").await, 2);
-        // Kinds and keys are counted apart.
-        assert_eq!(count("bob").await, 1);
-        let address = store
-            .count_login_attempt(ThrottleKind::Address, "ann", window)
-            .await
-            .unwrap();
-        assert_eq!(address.count, 1);
-        store
-            .forgive_login_attempt(ThrottleKind::Username, "ann")
-            .await
-            .unwrap();
-        assert_eq!(count("ann").await, 2);
-        store
-            .clear_login_attempts(ThrottleKind::Username, "ann")
-            .await
-            .unwrap();
-        assert_eq!(count("ann").await, 1);
-        // A zero-length window is always over: every attempt opens a new one.
-        let fresh = store
-            .count_login_attempt(ThrottleKind::Username, "bob", Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(fresh.count, 1);
-        let long = "x".repeat(MAX_THROTTLE_KEY + 1);
-        assert!(matches!(
-            store
-                .count_login_attempt(ThrottleKind::Username, &long, window)
-                .await,
-            Err(StoreError::Invalid { .. })
-        ));
     }
 }
