@@ -15,8 +15,10 @@
 //! `sqlite_sequence` and the largest id). Ids still come from the database and are never
 //! reused; a rolled-back append leaves a gap, which the chain does not mind.
 
+use orgtenancy_core::OrgId;
+
 use crate::{
-    AuditEntry, NewAuditEntry, StoreError, StoreResult,
+    Actor, AuditEntry, NewAuditEntry, StoreError, StoreResult,
     chain::{AuditChainReport, ChainedFields, Head, Link, Walk, entry_hash},
     db::{Backend, Conn, Sql},
     error::db,
@@ -212,4 +214,33 @@ impl SqlStore {
             }
         }
     }
+}
+
+/// An audit entry written by the store itself, inside the change's transaction.
+pub(crate) struct Audit<'a> {
+    pub(crate) action: &'static str,
+    pub(crate) actor: &'a Actor,
+    pub(crate) organization_id: Option<OrgId>,
+    pub(crate) resource_type: &'static str,
+    pub(crate) resource_id: String,
+    pub(crate) detail: Option<String>,
+}
+
+/// Writes a change's audit entry. Call it last, right before the commit: on PostgreSQL it locks
+/// the audit chain's head until the transaction ends, so every statement after it would
+/// lengthen the time all other writers wait (and one that waits for a row lock could deadlock).
+pub(crate) async fn audit(conn: &mut Conn<'_>, audit: Audit<'_>) -> StoreResult<()> {
+    append(
+        conn,
+        NewAuditEntry {
+            action: audit.action.to_owned(),
+            actor: audit.actor.clone(),
+            organization_id: audit.organization_id,
+            resource_type: Some(audit.resource_type.to_owned()),
+            resource_id: Some(audit.resource_id),
+            detail: audit.detail,
+        },
+    )
+    .await
+    .map(drop)
 }

@@ -144,6 +144,7 @@ mod db;
 mod error;
 mod model;
 mod open;
+mod org_writes;
 pub mod password;
 mod rows;
 mod scope;

@@ -8,8 +8,8 @@ use crate::{
     Actor, AuditEntry, AuditFilter, Conflict, Entity, Logout, NewAuditEntry, NewOrganization,
     NewUser, Organization, OrganizationPatch, Page, Store, StoreError, StoreResult, User,
     UserPatch,
-    db::{Backend, Conn, Pool, Sql, Tx},
-    error::{db, from_sqlx},
+    db::{Backend, Pool, Sql, Tx},
+    error::db,
     rows::{AUDIT_COLUMNS, AuditRow, ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow},
     validate,
 };
@@ -39,41 +39,6 @@ pub(crate) fn not_found(entity: Entity) -> StoreError {
 
 pub(crate) fn conflict(conflict: Conflict) -> StoreError {
     StoreError::Conflict(conflict)
-}
-
-/// An audit entry written by the store itself, inside the change's transaction.
-pub(crate) struct Audit<'a> {
-    pub(crate) action: &'static str,
-    pub(crate) actor: &'a Actor,
-    pub(crate) organization_id: Option<OrgId>,
-    pub(crate) resource_type: &'static str,
-    pub(crate) resource_id: String,
-    pub(crate) detail: Option<String>,
-}
-
-/// Appends an entry (§6) on `conn`, which is inside the transaction of the change it records;
-/// the entry joins the tamper-evident chain (see `chain_sql`).
-async fn insert_audit(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
-    crate::chain_sql::append(conn, entry).await
-}
-
-/// Writes a change's audit entry. Call it last, right before the commit: on PostgreSQL it locks
-/// the audit chain's head until the transaction ends, so every statement after it would
-/// lengthen the time all other writers wait (and one that waits for a row lock could deadlock).
-pub(crate) async fn audit(conn: &mut Conn<'_>, audit: Audit<'_>) -> StoreResult<()> {
-    insert_audit(
-        conn,
-        NewAuditEntry {
-            action: audit.action.to_owned(),
-            actor: audit.actor.clone(),
-            organization_id: audit.organization_id,
-            resource_type: Some(audit.resource_type.to_owned()),
-            resource_id: Some(audit.resource_id),
-            detail: audit.detail,
-        },
-    )
-    .await
-    .map(drop)
 }
 
 /// `SELECT <user columns> FROM users WHERE id = ?`.
@@ -110,86 +75,7 @@ pub(crate) async fn lock_user(
     }
 }
 
-/// The end of a membership change: the updated user (or not found), its audit entry, the
-/// commit.
-async fn membership_changed(
-    mut tx: crate::db::Tx,
-    actor: &Actor,
-    org: OrgId,
-    row: Option<UserRow>,
-    action: &'static str,
-) -> StoreResult<User> {
-    let updated = user_or_not_found(row)?;
-    audit(
-        &mut tx.conn(),
-        Audit {
-            action,
-            actor,
-            organization_id: Some(org),
-            resource_type: "user",
-            resource_id: updated.id.to_string(),
-            detail: Some(updated.username.clone()),
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(db)?;
-    Ok(updated)
-}
-
 impl SqlStore {
-    /// `add_member`, optionally only while the user still has the facts `seen`.
-    async fn put_member(
-        &self,
-        actor: &Actor,
-        org: OrgId,
-        user: UserId,
-        seen: Option<&Principal>,
-    ) -> StoreResult<User> {
-        let mut tx = self.write().await?;
-        if let Some(seen) = seen {
-            lock_user(&mut tx, user, Some(seen)).await?;
-        }
-        let mut sql = Sql::new("UPDATE users SET organization_id = ");
-        sql.bind(org.0)
-            .push(", updated_at = ")
-            .bind(now())
-            .push(" WHERE id = ")
-            .bind(user.0)
-            .push(" RETURNING ")
-            .push(USER_COLUMNS);
-        // The foreign key makes a missing (or concurrently deleted) organization fail here.
-        let row: Option<UserRow> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
-        membership_changed(tx, actor, org, row, "org_add_user").await
-    }
-
-    /// `remove_member`, optionally only while the user still has the facts `seen`.
-    async fn take_member(
-        &self,
-        actor: &Actor,
-        org: OrgId,
-        user: UserId,
-        seen: Option<&Principal>,
-    ) -> StoreResult<User> {
-        let mut tx = self.write().await?;
-        if let Some(seen) = seen {
-            lock_user(&mut tx, user, Some(seen)).await?;
-        }
-        let mut sql = Sql::new("UPDATE users SET organization_id = NULL, updated_at = ");
-        sql.bind(now())
-            .push(" WHERE id = ")
-            .bind(user.0)
-            .push(" AND organization_id = ")
-            .bind(org.0)
-            .push(" RETURNING ")
-            .push(USER_COLUMNS);
-        let row: Option<UserRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-        membership_changed(tx, actor, org, row, "org_remove_user").await
-    }
-
     /// Which database this store runs on.
     pub fn backend(&self) -> Backend {
         self.pool.backend()
@@ -250,37 +136,7 @@ impl Store for SqlStore {
         actor: &Actor,
         new: NewOrganization,
     ) -> StoreResult<Organization> {
-        let name = validate::organization_name(&new.name)?;
-        validate::description(new.description.as_deref())?;
-        let at = now();
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new(
-            "INSERT INTO organizations (name, description, created_at, updated_at) VALUES (",
-        );
-        sql.bind(name)
-            .push(", ")
-            .bind(new.description)
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(") RETURNING ")
-            .push(ORG_COLUMNS);
-        let org: Organization = tx.conn().fetch_one::<OrgRow>(sql).await.map_err(db)?.into();
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_create",
-                actor,
-                organization_id: Some(org.id),
-                resource_type: "organization",
-                resource_id: org.id.to_string(),
-                detail: Some(org.name.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(org)
+        self.insert_organization(actor, new).await
     }
 
     async fn get_organization(&self, id: OrgId) -> StoreResult<Organization> {
@@ -313,85 +169,11 @@ impl Store for SqlStore {
         id: OrgId,
         patch: OrganizationPatch,
     ) -> StoreResult<Organization> {
-        let name = patch
-            .name
-            .as_deref()
-            .map(validate::organization_name)
-            .transpose()?;
-        if let Some(description) = &patch.description {
-            validate::description(description.as_deref())?;
-        }
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("SELECT ");
-        sql.push(ORG_COLUMNS)
-            .push(" FROM organizations WHERE id = ")
-            .bind(id.0)
-            .for_update();
-        let row: Option<OrgRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-        let before: Organization = row.ok_or(not_found(Entity::Organization))?.into();
-        // Only real changes are written (and audited); a no-op keeps `updated_at`.
-        let name = name.filter(|name| *name != before.name);
-        let description = patch
-            .description
-            .filter(|description| *description != before.description);
-        if name.is_none() && description.is_none() {
-            return Ok(before);
-        }
-        let mut sql = Sql::new("UPDATE organizations SET updated_at = ");
-        sql.bind(now());
-        if let Some(name) = name {
-            sql.push(", name = ").bind(name);
-        }
-        if let Some(description) = description {
-            sql.push(", description = ").bind(description);
-        }
-        sql.push(" WHERE id = ")
-            .bind(id.0)
-            .push(" RETURNING ")
-            .push(ORG_COLUMNS);
-        let row: Option<OrgRow> = tx.conn().fetch_optional(sql).await.map_err(db)?;
-        let org: Organization = row.ok_or(not_found(Entity::Organization))?.into();
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_update",
-                actor,
-                organization_id: Some(org.id),
-                resource_type: "organization",
-                resource_id: org.id.to_string(),
-                detail: Some(org.name.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(org)
+        self.change_organization(actor, id, patch).await
     }
 
     async fn delete_organization(&self, actor: &Actor, id: OrgId) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        let mut sql = Sql::new("DELETE FROM organizations WHERE id = ");
-        sql.bind(id.0).push(" RETURNING name");
-        // Members (and an application's resources) reference the row with ON DELETE RESTRICT:
-        // the database refuses the delete, also against a concurrent add.
-        let deleted: Option<(String,)> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::OrganizationNotEmpty)))?;
-        let (name,) = deleted.ok_or(not_found(Entity::Organization))?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "org_delete",
-                actor,
-                organization_id: Some(id),
-                resource_type: "organization",
-                resource_id: id.to_string(),
-                detail: Some(name),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)
+        self.remove_organization(actor, id).await
     }
 
     async fn add_member(&self, actor: &Actor, org: OrgId, user: UserId) -> StoreResult<User> {
@@ -446,64 +228,7 @@ impl Store for SqlStore {
         new: NewUser,
         only_if_first: bool,
     ) -> StoreResult<User> {
-        validate::identifier("username", &new.username)?;
-        validate::identifier("email", &new.email)?;
-        validate::password_hash(&new.password_hash)?;
-        let at = now();
-        let mut tx = self.write().await?;
-        if only_if_first && tx.conn().backend() == Backend::Postgres {
-            // Read committed would let two bootstrap requests both see an empty table; this
-            // lock (released at commit) serializes them. SQLite's BEGIN IMMEDIATE already does.
-            let lock = Sql::new("SELECT pg_advisory_xact_lock(7468123061520389473)");
-            tx.conn().execute(lock).await.map_err(db)?;
-        }
-        let mut sql = Sql::new(
-            "INSERT INTO users (username, email, password_hash, role, is_active, \
-             organization_id, capabilities, tokens_valid_after, created_at, updated_at) SELECT ",
-        );
-        sql.bind(new.username)
-            .push(", ")
-            .bind(new.email)
-            .push(", ")
-            .bind(new.password_hash)
-            .push(", ")
-            .bind(new.role.as_str())
-            .push(", ")
-            .bind(new.is_active)
-            .push(", ")
-            .bind(new.organization_id.map(|id| id.0))
-            .push(", ")
-            .bind(i64::from(new.capabilities.bits()))
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at);
-        if only_if_first {
-            sql.push(" WHERE NOT EXISTS (SELECT 1 FROM users)");
-        }
-        sql.push(" RETURNING ").push(USER_COLUMNS);
-        let row: Option<UserRow> = tx
-            .conn()
-            .fetch_optional(sql)
-            .await
-            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
-        let user = row.ok_or(conflict(Conflict::NotFirstUser))?.into_user()?;
-        audit(
-            &mut tx.conn(),
-            Audit {
-                action: "user_create",
-                actor,
-                organization_id: user.organization_id,
-                resource_type: "user",
-                resource_id: user.id.to_string(),
-                detail: Some(user.username.clone()),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(user)
+        self.insert_user(actor, new, only_if_first).await
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<User> {
@@ -623,7 +348,7 @@ impl Store for SqlStore {
     async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
         validate::audit_entry(&entry)?;
         let mut tx = self.write().await?;
-        let entry = insert_audit(&mut tx.conn(), entry).await?;
+        let entry = crate::chain_sql::append(&mut tx.conn(), entry).await?;
         tx.commit().await.map_err(db)?;
         Ok(entry)
     }

@@ -6,9 +6,10 @@ use orgtenancy_core::{OrgId, UserId};
 
 use crate::{
     Actor, Entity, Logout, StoreResult, User,
+    chain_sql::{Audit, audit},
     db::{Sql, Tx},
     error::{db, from_sqlx},
-    sql_store::{Audit, SqlStore, audit, micros, not_found, now},
+    sql_store::{SqlStore, micros, not_found, now},
     validate,
 };
 

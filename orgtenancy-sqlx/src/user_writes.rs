@@ -5,11 +5,12 @@
 use orgtenancy_core::{OrgId, Role, UserId};
 
 use crate::{
-    Actor, Conflict, Entity, StoreResult, User, UserPatch,
+    Actor, Conflict, Entity, NewUser, StoreResult, User, UserPatch,
+    chain_sql::{Audit, audit},
     db::{Backend, Sql, Tx},
     error::{db, from_sqlx},
     rows::{USER_COLUMNS, UserRow},
-    sql_store::{Audit, SqlStore, audit, conflict, lock_user, not_found, now, user_or_not_found},
+    sql_store::{SqlStore, conflict, lock_user, not_found, now, user_or_not_found},
     validate,
 };
 
@@ -133,7 +134,81 @@ fn update_sql(id: UserId, change: UserPatch, at: chrono::DateTime<chrono::Utc>) 
     sql
 }
 
+/// `INSERT INTO users … RETURNING <user columns>`; with `only_if_first`, only into an empty
+/// table.
+fn insert_user_sql(new: NewUser, at: chrono::DateTime<chrono::Utc>, only_if_first: bool) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO users (username, email, password_hash, role, is_active, \
+         organization_id, capabilities, tokens_valid_after, created_at, updated_at) SELECT ",
+    );
+    sql.bind(new.username)
+        .push(", ")
+        .bind(new.email)
+        .push(", ")
+        .bind(new.password_hash)
+        .push(", ")
+        .bind(new.role.as_str())
+        .push(", ")
+        .bind(new.is_active)
+        .push(", ")
+        .bind(new.organization_id.map(|id| id.0))
+        .push(", ")
+        .bind(i64::from(new.capabilities.bits()))
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(at);
+    if only_if_first {
+        sql.push(" WHERE NOT EXISTS (SELECT 1 FROM users)");
+    }
+    sql.push(" RETURNING ").push(USER_COLUMNS);
+    sql
+}
+
 impl SqlStore {
+    /// Inserts a user (`user_create`); with `only_if_first`, only into an empty table.
+    pub(crate) async fn insert_user(
+        &self,
+        actor: &Actor,
+        new: NewUser,
+        only_if_first: bool,
+    ) -> StoreResult<User> {
+        validate::identifier("username", &new.username)?;
+        validate::identifier("email", &new.email)?;
+        validate::password_hash(&new.password_hash)?;
+        let at = now();
+        let mut tx = self.write().await?;
+        if only_if_first && tx.conn().backend() == Backend::Postgres {
+            // Read committed would let two bootstrap requests both see an empty table; this
+            // lock (released at commit) serializes them. SQLite's BEGIN IMMEDIATE already does.
+            let lock = Sql::new("SELECT pg_advisory_xact_lock(7468123061520389473)");
+            tx.conn().execute(lock).await.map_err(db)?;
+        }
+        let sql = insert_user_sql(new, at, only_if_first);
+        let row: Option<UserRow> = tx
+            .conn()
+            .fetch_optional(sql)
+            .await
+            .map_err(|error| from_sqlx(error, conflict(Conflict::MissingOrganization)))?;
+        let user = row.ok_or(conflict(Conflict::NotFirstUser))?.into_user()?;
+        audit(
+            &mut tx.conn(),
+            Audit {
+                action: "user_create",
+                actor,
+                organization_id: user.organization_id,
+                resource_type: "user",
+                resource_id: user.id.to_string(),
+                detail: Some(user.username.clone()),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(user)
+    }
+
     /// [`Store::update_user`](crate::Store::update_user).
     pub(crate) async fn patch_user(
         &self,

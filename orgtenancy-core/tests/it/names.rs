@@ -5,7 +5,10 @@
 
 use std::collections::HashSet;
 
-use orgtenancy_core::{Capability, CapabilitySet, Decision, OrgId, Reason, Role, UserId};
+use orgtenancy_core::{
+    Capability, CapabilitySet, Census, Decision, OrgId, Principal, Reason, Resource, Role,
+    UserChange, UserId,
+};
 
 /// Every reason with its wire name, its §3 rule and its description.
 const REASONS: [(Reason, &str, Option<u8>, &str); 21] = [
@@ -255,4 +258,63 @@ fn subsets_are_decided_by_every_bit() {
     for (small, large, subset) in cases {
         assert_eq!(small.is_subset_of(large), subset, "{small:?} ⊆ {large:?}");
     }
+}
+
+#[test]
+fn facts_are_built_field_by_field() {
+    let base = Principal::new(UserId(5), Role::User, Some(OrgId(1)));
+    let moved = base.with_organization(Some(OrgId(3)));
+    assert_eq!(moved.organization, Some(OrgId(3)));
+    assert_eq!(base.with_organization(None).organization, None);
+    assert_eq!(base.with_role(Role::Admin).role, Role::Admin);
+    assert!(!base.with_active(false).active && base.active);
+    let flags = CapabilitySet::EMPTY.with(A);
+    assert_eq!(base.with_capabilities(flags).capabilities, flags);
+    // Each builder sets its own field and no other.
+    assert_eq!(
+        (moved.id, moved.role, moved.capabilities, moved.active),
+        (base.id, base.role, base.capabilities, base.active)
+    );
+
+    let resource = Resource::new(Some(OrgId(1)), Some(UserId(9)));
+    let adopted = resource.with_organization(Some(OrgId(2)));
+    assert_eq!(
+        (adopted.organization, adopted.creator),
+        (Some(OrgId(2)), Some(UserId(9)))
+    );
+
+    let none = UserChange::NONE;
+    assert_eq!(none, UserChange::default());
+    let rows: [(&str, UserChange); 6] = [
+        ("email", none.with_email()),
+        ("password", none.with_password()),
+        ("capabilities", none.with_capabilities(flags)),
+        ("role", none.with_role(Role::Admin)),
+        ("active", none.with_active(false)),
+        ("organization", none.with_organization(None)),
+    ];
+    for (name, change) in rows {
+        let set = [
+            change.email,
+            change.password,
+            change.capabilities == Some(flags),
+            change.role == Some(Role::Admin),
+            change.active == Some(false),
+            change.organization == Some(None),
+        ];
+        let expected: Vec<bool> = [
+            "email",
+            "password",
+            "capabilities",
+            "role",
+            "active",
+            "organization",
+        ]
+        .iter()
+        .map(|field| *field == name)
+        .collect();
+        assert_eq!(set.to_vec(), expected, "{name}");
+    }
+    assert_eq!(Census::new(false), Census::NO_OTHER_SUPERUSER);
+    assert_eq!(Census::new(true), Census::OTHER_SUPERUSER);
 }
