@@ -151,18 +151,21 @@ impl Policy {
             UserAct::List | UserAct::ClearLoginLockout => superuser_only(principal),
             UserAct::View(user) => view(principal, &user),
             UserAct::Update { user, change } => update(principal, &user, change, census),
-            UserAct::Delete(user) => {
-                if !matches!(principal.role, Role::Superuser) {
-                    Decision::deny(Reason::RoleRequired)
-                } else if user.id.0 == principal.id.0 {
-                    Decision::deny(Reason::SelfLockout)
-                } else if is_last_superuser(&user, census) {
-                    Decision::deny(Reason::LastSuperuser)
-                } else {
-                    Decision::allow(Reason::Superuser)
-                }
-            }
+            UserAct::Delete(user) => delete(principal, &user, census),
         }
+    }
+}
+
+/// A superuser deletes anyone but itself and the last active superuser.
+const fn delete(principal: &Principal, user: &Principal, census: Census) -> Decision {
+    if !matches!(principal.role, Role::Superuser) {
+        Decision::deny(Reason::RoleRequired)
+    } else if user.id.0 == principal.id.0 {
+        Decision::deny(Reason::SelfLockout)
+    } else if is_last_superuser(user, census) {
+        Decision::deny(Reason::LastSuperuser)
+    } else {
+        Decision::allow(Reason::Superuser)
     }
 }
 

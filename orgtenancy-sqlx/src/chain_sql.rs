@@ -65,29 +65,20 @@ async fn next_id(conn: &mut Conn<'_>) -> StoreResult<i64> {
 }
 
 /// Appends `entry` to the chain on `conn`, inside the transaction of the change it records.
-pub(crate) async fn append(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
-    let head = lock_head(conn).await?;
-    let id = next_id(conn).await?;
-    let created_at = now();
-    let hash = entry_hash(
-        &head.last_hash,
-        &ChainedFields {
-            id,
-            created_at,
-            action: &entry.action,
-            user_id: entry.actor.user_id.map(|user| user.0),
-            username: entry.actor.username.as_deref(),
-            organization_id: entry.organization_id.map(|org| org.0),
-            resource_type: entry.resource_type.as_deref(),
-            resource_id: entry.resource_id.as_deref(),
-            detail: entry.detail.as_deref(),
-        },
-    );
+/// `INSERT INTO audit_log … RETURNING <audit columns>` of the entry with its id and hashes.
+fn insert_sql(
+    backend: Backend,
+    id: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+    entry: NewAuditEntry,
+    prev_hash: Vec<u8>,
+    hash: &[u8],
+) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO audit_log (id, created_at, action, user_id, username, organization_id, \
          resource_type, resource_id, detail, prev_hash, hash) ",
     );
-    if conn.backend() == Backend::Postgres {
+    if backend == Backend::Postgres {
         // The id column is GENERATED ALWAYS; this id did come from its sequence.
         sql.push("OVERRIDING SYSTEM VALUE ");
     }
@@ -110,11 +101,33 @@ pub(crate) async fn append(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreRe
         .push(", ")
         .bind(entry.detail)
         .push(", ")
-        .bind(head.last_hash)
+        .bind(prev_hash)
         .push(", ")
         .bind(hash.to_vec())
         .push(") RETURNING ")
         .push(AUDIT_COLUMNS);
+    sql
+}
+
+pub(crate) async fn append(conn: &mut Conn<'_>, entry: NewAuditEntry) -> StoreResult<AuditEntry> {
+    let head = lock_head(conn).await?;
+    let id = next_id(conn).await?;
+    let created_at = now();
+    let hash = entry_hash(
+        &head.last_hash,
+        &ChainedFields {
+            id,
+            created_at,
+            action: &entry.action,
+            user_id: entry.actor.user_id.map(|user| user.0),
+            username: entry.actor.username.as_deref(),
+            organization_id: entry.organization_id.map(|org| org.0),
+            resource_type: entry.resource_type.as_deref(),
+            resource_id: entry.resource_id.as_deref(),
+            detail: entry.detail.as_deref(),
+        },
+    );
+    let sql = insert_sql(conn.backend(), id, created_at, entry, head.last_hash, &hash);
     let row: AuditRow = conn.fetch_one(sql).await.map_err(db)?;
     let mut sql = Sql::new("UPDATE audit_chain_head SET first_id = COALESCE(first_id, ");
     sql.bind(id)

@@ -134,6 +134,25 @@ fn update_sql(id: UserId, change: UserPatch, at: chrono::DateTime<chrono::Utc>) 
     sql
 }
 
+/// The patch's values both backends can store.
+fn check_patch(patch: &UserPatch) -> StoreResult<()> {
+    if let Some(email) = &patch.email {
+        validate::identifier("email", email)?;
+    }
+    if let Some(hash) = &patch.password_hash {
+        validate::password_hash(hash)?;
+    }
+    Ok(())
+}
+
+/// Deletes every refresh token of the user, inside `tx`.
+async fn end_sessions(tx: &mut Tx, id: UserId) -> StoreResult<()> {
+    let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
+    sql.bind(id.0);
+    tx.conn().execute(sql).await.map_err(db)?;
+    Ok(())
+}
+
 /// `INSERT INTO users … RETURNING <user columns>`; with `only_if_first`, only into an empty
 /// table.
 fn insert_user_sql(new: NewUser, at: chrono::DateTime<chrono::Utc>, only_if_first: bool) -> Sql {
@@ -216,12 +235,7 @@ impl SqlStore {
         id: UserId,
         patch: UserPatch,
     ) -> StoreResult<User> {
-        if let Some(email) = &patch.email {
-            validate::identifier("email", email)?;
-        }
-        if let Some(hash) = &patch.password_hash {
-            validate::password_hash(hash)?;
-        }
+        check_patch(&patch)?;
         let at = now();
         let mut tx = self.write().await?;
         let may_demote = patch.role.is_some() || patch.is_active == Some(false);
@@ -248,9 +262,7 @@ impl SqlStore {
         let user = user_or_not_found(row)?;
         if signs_out {
             // A new password or a deactivation ends every session, in the same transaction.
-            let mut sql = Sql::new("DELETE FROM refresh_tokens WHERE user_id = ");
-            sql.bind(id.0);
-            tx.conn().execute(sql).await.map_err(db)?;
+            end_sessions(&mut tx, id).await?;
         }
         let detail = fields.join(", ");
         for organization_id in audited_organizations(before.organization_id, user.organization_id) {
