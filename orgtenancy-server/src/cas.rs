@@ -7,6 +7,8 @@
 //! | `POST /cas/` (intermediate) | the same, plus `Read` on the parent; the parent must be in the caller's organization (409); stored only while the parent still has the facts decided on |
 //! | `GET /cas/` | the caller's `Scope` as SQL |
 //! | `GET /cas/{id}` | `Read` on the CA |
+//! | `GET /cas/{id}/chain` | `Read` on the CA; each parent listed while the caller may read it |
+//! | `GET /cas/{id}/children` | `Read` on the CA; its children in the caller's `Scope` as SQL |
 //! | `DELETE /cas/{id}` | `Write(can_delete_ca)` on the CA; 409 while it has child CAs or certificates |
 //! | `GET /cas/{id}/private-key` | `Write(can_export_private_key)` on the CA, audited; the key is read in the transaction that re-checks the row |
 //! | `PATCH /cas/{id}` | `OrgAct::MoveResources` into the target organization (superuser only: it crosses tenants), then `Read` on the CA; audited for the target organization and every organization a moved row left |
@@ -20,6 +22,7 @@ mod create;
 use std::sync::Arc;
 
 use orgtenancy_core::{Action, OrgAct, OrgId, Resource};
+use orgtenancy_server_store::CertificateAuthority;
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -30,7 +33,7 @@ use zeroize::Zeroizing;
 use crate::{
     ApiTags,
     capabilities::{CAN_CREATE_CA, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY},
-    context::Context,
+    context::{Caller, Context},
     error::ApiError,
     extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
@@ -132,27 +135,62 @@ impl CasApi {
         id: Path<i64>,
     ) -> Result<OneCa, ApiError> {
         let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
-        let mut chain = Vec::new();
-        let mut next = ca.parent_ca_id;
-        while let Some(parent) = next {
-            if chain.len() >= MAX_CHAIN {
-                break;
-            }
-            let parent = self.ctx.store.get_ca(parent).await?;
-            // Not a denial of the request: the chain just ends here.
-            let decision =
-                self.ctx
-                    .policy
-                    .authorize(&caller.principal(), Action::Read, &ca_resource(&parent));
-            if decision.is_denied() {
-                break;
-            }
-            next = parent.parent_ca_id;
-            chain.push(parent.certificate_pem);
-        }
+        let chain = readable_ancestors(&self.ctx, &caller, &ca)
+            .await?
+            .into_iter()
+            .map(|parent| parent.certificate_pem)
+            .collect();
         let mut out = CaOut::from(ca);
         out.chain = Some(chain);
         Ok(OneCa::Ok(Json(out)))
+    }
+
+    /// A CA and its issuers up to the root
+    ///
+    /// The CA first, then each parent upwards, as far as the caller may read them (the list
+    /// ends before the first parent it may not read). 403/404 for the CA as for `GET`.
+    #[oai(
+        path = "/cas/:id/chain",
+        method = "get",
+        operation_id = "read_ca_chain"
+    )]
+    async fn chain(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+    ) -> Result<CaList, ApiError> {
+        let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
+        let ancestors = readable_ancestors(&self.ctx, &caller, &ca).await?;
+        let chain = std::iter::once(ca).chain(ancestors).map(CaOut::from);
+        Ok(CaList::Ok(Json(chain.collect())))
+    }
+
+    /// The CAs a CA signed, that the caller may read
+    ///
+    /// Its direct children in the caller's scope, by id, paged. 403/404 for the CA as for
+    /// `GET`.
+    #[oai(
+        path = "/cas/:id/children",
+        method = "get",
+        operation_id = "list_ca_children"
+    )]
+    async fn children(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+        skip: Query<Skip>,
+        limit: Query<Limit>,
+    ) -> Result<CaList, ApiError> {
+        let ca = self.ctx.ca_for(&caller, id.0, Action::Read).await?;
+        let scope = self.ctx.policy.scope(&caller.principal());
+        let children = self
+            .ctx
+            .store
+            .list_child_cas(ca.id, scope, page(skip.0, limit.0))
+            .await?;
+        Ok(CaList::Ok(Json(
+            children.into_iter().map(CaOut::from).collect(),
+        )))
     }
 
     /// Delete a CA (admin, superuser, or a user with `can_delete_ca`)
@@ -233,6 +271,34 @@ impl CasApi {
             .await?;
         Ok(OneCa::Ok(Json(ca.into())))
     }
+}
+
+/// The parents of `ca` upwards, ending before the first the caller may not read: after an
+/// adoption without cascade a parent can belong to another tenant (or none). Not a denial of
+/// the request: the chain just ends there.
+async fn readable_ancestors(
+    ctx: &Context,
+    caller: &Caller,
+    ca: &CertificateAuthority,
+) -> Result<Vec<CertificateAuthority>, ApiError> {
+    let principal = caller.principal();
+    let mut chain = Vec::new();
+    let mut next = ca.parent_ca_id;
+    while let Some(parent) = next {
+        if chain.len() >= MAX_CHAIN {
+            break;
+        }
+        let parent = ctx.store.get_ca(parent).await?;
+        let read = ctx
+            .policy
+            .authorize(&principal, Action::Read, &ca_resource(&parent));
+        if read.is_denied() {
+            break;
+        }
+        next = parent.parent_ca_id;
+        chain.push(parent);
+    }
+    Ok(chain)
 }
 
 /// Opens a sealed PEM key; a failure (wrong key-encryption key, tampered row) is a 500.

@@ -287,6 +287,14 @@ pub trait PkiStore: Send + Sync + 'static {
     /// The CAs in `scope` (over `organization_id` and `created_by_user_id`), by id.
     async fn list_cas(&self, scope: Scope, page: Page) -> StoreResult<Vec<CertificateAuthority>>;
 
+    /// The CAs signed by `parent` that are in `scope`, by id (over the parent index).
+    async fn list_child_cas(
+        &self,
+        parent: i64,
+        scope: Scope,
+        page: Page,
+    ) -> StoreResult<Vec<CertificateAuthority>>;
+
     /// Deletes a CA (`ca_delete`) while it still has `expected` (`Conflict::Changed`
     /// otherwise). `Conflict::HasDependents` while child CAs or certificates reference it
     /// (ON DELETE RESTRICT, also against a concurrent issue).

@@ -62,6 +62,27 @@ impl PkiStore for SqlStore {
         Ok(rows.into_iter().map(CertificateAuthority::from).collect())
     }
 
+    async fn list_child_cas(
+        &self,
+        parent: i64,
+        scope: Scope,
+        page: Page,
+    ) -> StoreResult<Vec<CertificateAuthority>> {
+        let (limit, offset) = validate::page(page)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(CA_COLUMNS)
+            .push(" FROM certificate_authorities WHERE parent_ca_id = ")
+            .bind(parent)
+            .push(" AND ")
+            .scope(scope, "organization_id", Some("created_by_user_id"))
+            .push(" ORDER BY id LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
+        Ok(rows.into_iter().map(CertificateAuthority::from).collect())
+    }
+
     async fn delete_ca(&self, actor: &Actor, id: i64, expected: Resource) -> StoreResult<()> {
         cas::delete(self, actor, id, expected).await
     }

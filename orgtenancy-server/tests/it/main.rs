@@ -37,6 +37,7 @@ mod audit_chain;
 mod auth;
 mod authzen;
 mod bad_input;
+mod ca_tree;
 mod concurrency;
 mod crash;
 mod crl;
