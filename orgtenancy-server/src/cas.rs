@@ -98,8 +98,10 @@ impl CasApi {
             &Resource::new(principal.organization, None),
         )?;
         let plan = create::plan(body.0)?;
-        let ca = create::create_ca(&self.ctx, &caller, plan).await?;
-        Ok(CreatedCa::Created(Json(ca.into())))
+        let (ca, key) = create::create_ca(&self.ctx, &caller, plan).await?;
+        let mut out = CaOut::from(ca);
+        out.private_key = Some(key.as_str().to_owned());
+        Ok(CreatedCa::Created(Json(out)))
     }
 
     /// List the CAs the caller may read

@@ -25,6 +25,7 @@ use poem_openapi::{
     param::{Path, Query},
     payload::Json,
 };
+use zeroize::Zeroizing;
 
 use crate::{
     ApiTags,
@@ -146,9 +147,14 @@ impl CertificatesApi {
             ));
         }
         let request = leaf_request(&body)?;
-        let new = self.sign(&caller, &ca, request, body.valid_days).await?;
+        let (new, key) = self.sign(&caller, &ca, request, body.valid_days).await?;
         let cert = self.store_issued(&caller, &ca, new).await?;
-        Ok(CreatedCert::Created(Json(cert.into())))
+        let mut out = CertOut::from(cert);
+        // The requester gets the key the server made for it, unless it asked not to.
+        if body.include_private_key != Some(false) {
+            out.private_key = Some(key.as_str().to_owned());
+        }
+        Ok(CreatedCert::Created(Json(out)))
     }
     /// List the certificates the caller may read
     ///
@@ -280,7 +286,7 @@ impl CertificatesApi {
         ca: &CertificateAuthority,
         request: LeafRequest,
         valid_days: u32,
-    ) -> Result<NewCertificate, ApiError> {
+    ) -> Result<(NewCertificate, Zeroizing<String>), ApiError> {
         let sealed_ca_key = self.ctx.store.ca_signing_key(ca.id).await?;
         let ca_key = open_pem(
             &self.ctx,
@@ -305,8 +311,10 @@ impl CertificatesApi {
                 &cert_key_context(ca.id, &issued.serial_number),
             )
             .map_err(|error| ApiError::internal(&error))?;
-        Ok(new_certificate(
-            caller, ca, request, valid_days, issued, sealed,
+        let key = issued.private_key_pem.clone();
+        Ok((
+            new_certificate(caller, ca, request, valid_days, issued, sealed),
+            key,
         ))
     }
 

@@ -66,12 +66,13 @@ fn subject_of(body: &CaCreate) -> Result<Subject, ApiError> {
 }
 
 /// Creates the CA of `plan` for `caller` (whose right to create one the handler asked the
-/// engine): in the caller's organization, the caller its creator.
+/// engine): in the caller's organization, the caller its creator. Returns the CA and its new
+/// private key, which the creator gets in the answer (as from FastPKI).
 pub(crate) async fn create_ca(
     ctx: &Context,
     caller: &Caller,
     plan: CaPlan,
-) -> Result<CertificateAuthority, ApiError> {
+) -> Result<(CertificateAuthority, Zeroizing<String>), ApiError> {
     let parent = match plan.parent_ca_id {
         None => None,
         Some(id) => {
@@ -85,6 +86,7 @@ pub(crate) async fn create_ca(
     let key = plan.request.key;
     let valid_days = plan.request.valid_days;
     let (issued, sealed) = sign(ctx, plan.request, parent).await?;
+    let private_key = issued.private_key_pem.clone();
     let path_length = x509::path_length_of(&issued.certificate_pem)?;
     let principal = caller.principal();
     let new = NewCertificateAuthority {
@@ -105,7 +107,8 @@ pub(crate) async fn create_ca(
         organization_id: principal.organization,
         created_by_user_id: Some(principal.id),
     };
-    store_created(ctx, caller, new, parent_facts).await
+    let ca = store_created(ctx, caller, new, parent_facts).await?;
+    Ok((ca, private_key))
 }
 
 /// The parent of a new intermediate: readable by the caller and in the caller's organization

@@ -13,8 +13,8 @@ pub(crate) use self::decide::{
 };
 use crate::text::Text;
 
-/// A certificate authority. Never carries the private key, except in the answer of
-/// `GET /cas/{id}/private-key`.
+/// A certificate authority. Carries its private key only in the answers of `POST /cas/` (the
+/// key the server made for the creator) and `GET /cas/{id}/private-key`.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "CertificateAuthority")]
 pub struct CaOut {
@@ -64,7 +64,7 @@ pub struct CaOut {
     /// PEM certificates from this CA's parent up to the root (`GET /cas/{id}` only).
     #[oai(skip_serializing_if_is_none)]
     pub chain: Option<Vec<String>>,
-    /// The private key, PKCS#8 PEM (`GET /cas/{id}/private-key` only).
+    /// The private key, PKCS#8 PEM (`POST /cas/` and `GET /cas/{id}/private-key` only).
     #[oai(skip_serializing_if_is_none)]
     pub private_key: Option<String>,
 }
@@ -265,8 +265,8 @@ pub struct CertCreate {
     /// Email subject alternative names: not supported; must be empty if given.
     #[oai(default)]
     pub san_email_addresses: Vec<Text>,
-    /// Accepted for FastPKI compatibility and ignored: keys are fetched with
-    /// `GET /certificates/{id}/private-key`.
+    /// Whether the answer carries the new private key (default true); the key is also
+    /// fetched later with `GET /certificates/{id}/private-key`.
     pub include_private_key: Option<bool>,
 }
 
@@ -279,8 +279,8 @@ pub struct RevokeRequest {
     pub reason: Option<Text>,
 }
 
-/// A leaf certificate. Never carries the private key, except in the answer of
-/// `GET /certificates/{id}/private-key`.
+/// A leaf certificate. Carries its private key only in the answers of `POST /certificates/`
+/// (unless `include_private_key` is false) and `GET /certificates/{id}/private-key`.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Certificate")]
 pub struct CertOut {

@@ -108,3 +108,79 @@ async fn chains_and_children_stop_where_reading_stops(backend: Backend) {
 }
 
 on_both_backends!(chains_and_children_stop_where_reading_stops);
+
+/// The public key in `certificate` and the one of `private_key`, as openssl prints them.
+fn public_keys(certificate: &str, private_key: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pem"), certificate).unwrap();
+    std::fs::write(dir.path().join("k.pem"), private_key).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("run openssl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    (
+        run(&["x509", "-in", "c.pem", "-noout", "-pubkey"]),
+        run(&["pkey", "-in", "k.pem", "-pubout"]),
+    )
+}
+
+/// SPEC §10: `POST /cas/` and `POST /certificates/` answer with the key the server made (the
+/// certificate's unless `include_private_key` is false); reads never carry it.
+async fn create_answers_carry_the_new_key(backend: Backend) {
+    let h = Harness::new(&backend).await;
+    h.create_user(None, "root", "superuser", None).await;
+    let root = h.login("root").await;
+    let body =
+        json!({"name": "Keyed", "subject_dn": "CN=Keyed", "key_size": 2048, "valid_days": 30});
+    let ca = h.post("/cas/", Some(&root), body).await;
+    let ca = ca.expect(201).json.clone();
+    let key = ca["private_key"].as_str().unwrap_or_default();
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{ca}");
+    let (in_cert, of_key) = public_keys(ca["certificate"].as_str().unwrap_or_default(), key);
+    assert!(in_cert.contains("BEGIN PUBLIC KEY") && in_cert == of_key);
+    let id = ca["id"].as_i64().unwrap_or_default();
+    let read = h.get(&format!("/cas/{id}"), Some(&root)).await;
+    assert!(
+        read.expect(200).json.get("private_key").is_none(),
+        "{}",
+        read.json
+    );
+
+    let leaf = json!({"common_name": "svc.example.com", "certificate_type": "server",
+                      "key_type": "ec", "valid_days": 10, "san_dns_names": ["svc.example.com"]});
+    let cert = h
+        .post(
+            &format!("/certificates/?ca_id={id}"),
+            Some(&root),
+            leaf.clone(),
+        )
+        .await;
+    let cert = cert.expect(201).json.clone();
+    let key = cert["private_key"].as_str().unwrap_or_default();
+    let (in_cert, of_key) = public_keys(cert["certificate"].as_str().unwrap_or_default(), key);
+    assert!(
+        in_cert.contains("BEGIN PUBLIC KEY") && in_cert == of_key,
+        "{cert}"
+    );
+    let mut without = leaf;
+    without["include_private_key"] = json!(false);
+    let cert = h
+        .post(&format!("/certificates/?ca_id={id}"), Some(&root), without)
+        .await;
+    assert!(
+        cert.expect(201).json.get("private_key").is_none(),
+        "{}",
+        cert.json
+    );
+    let cert_id = cert.json["id"].as_i64().unwrap_or_default();
+    let read = h
+        .get(&format!("/certificates/{cert_id}"), Some(&root))
+        .await;
+    assert!(read.expect(200).json.get("private_key").is_none());
+}
+
+on_both_backends!(create_answers_carry_the_new_key);

@@ -73,7 +73,12 @@ async fn chains_verify_with_openssl(backend: Backend) {
     assert_eq!(rsa_root["key_size"], 2048);
     assert_eq!(rsa_root["is_root"], true);
     assert_eq!(rsa_root["organization_id"], org);
-    assert!(rsa_root.get("private_key").is_none());
+    // SPEC §10: the creator gets the key the server made (reads never carry it, below).
+    assert!(
+        rsa_root["private_key"]
+            .as_str()
+            .is_some_and(|key| key.starts_with("-----BEGIN PRIVATE KEY-----"))
+    );
     let root_pem = rsa_root["certificate"].as_str().unwrap().to_owned();
     let root_text = text(&root_pem);
     assert!(root_text.contains("CA:TRUE, pathlen:1"), "{root_text}");
