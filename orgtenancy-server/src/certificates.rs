@@ -36,6 +36,7 @@ use crate::{
     extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
     pki::{
+        crl::RevocationReason,
         san,
         x509::{self, IssuerMaterial, KeyAlgorithm, LeafKind, LeafRequest, Subject},
     },
@@ -104,14 +105,16 @@ fn leaf_request(body: &CertCreate) -> Result<LeafRequest, ApiError> {
             "invalid san_email_addresses: email names are not supported",
         ));
     }
-    Ok(LeafRequest {
+    let request = LeafRequest {
         subject: subject_of(body)?,
         kind: LeafKind::parse(body.certificate_type.as_str())?,
         dns_names: san::dns_names(body.san_dns_names.iter().map(|name| name.as_str()))?,
         ip_addresses: san::ip_addresses(body.san_ip_addresses.iter().map(|ip| ip.as_str()))?,
         key: KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?,
         valid_days: body.valid_days,
-    })
+    };
+    // Here, so that the stored SANs are the certificate's.
+    Ok(request.named_by_common_name()?)
 }
 
 #[OpenApi(tag = "ApiTags::Certificates")]
@@ -121,7 +124,8 @@ impl CertificatesApi {
     /// From the CA given as `?ca_id=` (or `ca_id` in the body). The certificate belongs to the
     /// caller's organization and records the caller as its creator. DNS names follow RFC 1035
     /// and RFC 5280 (a wildcard only as the whole leftmost label, never directly under a
-    /// public suffix such as `*.com`); IP addresses go in `san_ip_addresses` only.
+    /// public suffix such as `*.com`); IP addresses go in `san_ip_addresses` only. A server
+    /// certificate without SANs is named by its common name, which must then be a DNS name.
     #[oai(
         path = "/certificates",
         method = "post",
@@ -224,7 +228,13 @@ impl CertificatesApi {
         id: Path<i64>,
         body: JsonBody<RevokeRequest>,
     ) -> Result<OneCert, ApiError> {
-        let reason = body.0.reason.map(|reason| reason.into_string());
+        // One of RFC 5280's reasons, stored by its name (the CRL lists its code).
+        let reason = body
+            .0
+            .reason
+            .map(|reason| RevocationReason::parse(reason.as_str()))
+            .transpose()?
+            .map(|reason| reason.as_str().to_owned());
         let (ctx, caller, actor, reason, id) = (&self.ctx, &caller, &caller.actor(), &reason, id.0);
         let cert = decided(move || async move {
             let action = Action::Write(CAN_REVOKE_CERT);

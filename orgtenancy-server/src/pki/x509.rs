@@ -105,6 +105,26 @@ pub struct LeafRequest {
     pub valid_days: u32,
 }
 
+impl LeafRequest {
+    /// The request with its common name as its DNS SAN when it is for a server and names no
+    /// SAN (as FastPKI does); the common name must then be a DNS name (clients match names
+    /// against SANs only).
+    pub fn named_by_common_name(mut self) -> Result<LeafRequest, PkiError> {
+        let server = matches!(self.kind, LeafKind::Server | LeafKind::ServerClient);
+        if server && self.dns_names.is_empty() && self.ip_addresses.is_empty() {
+            let name = super::san::dns_name(self.subject.common_name.trim()).map_err(|_| {
+                invalid(
+                    super::san::DNS_FIELD,
+                    "a server certificate needs a DNS name or IP address: give san_dns_names, \
+                     or a common name that is a DNS name",
+                )
+            })?;
+            self.dns_names.push(name);
+        }
+        Ok(self)
+    }
+}
+
 /// A CA that signs: its certificate and its private key, both PEM.
 pub struct IssuerMaterial<'a> {
     /// The CA certificate.
@@ -226,6 +246,7 @@ pub(super) fn leaf_params(
     if facts.path_length.is_none() {
         return Err(PkiError::IssuerRefuses("the issuer is not a CA".into()));
     }
+    let request = &request.clone().named_by_common_name()?;
     let mut params = CertificateParams::default();
     params.distinguished_name = request.subject.distinguished_name();
     params.subject_alt_names = subject_alt_names(request)?;

@@ -274,7 +274,8 @@ pub struct CertCreate {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "CertificateRevoke", deny_unknown_fields, example)]
 pub struct RevokeRequest {
-    /// Why (at most 1024 characters).
+    /// Why: an RFC 5280 reason by name (`keyCompromise`, `superseded`, … — any case, with or
+    /// without `_`, `-` or spaces between the words).
     #[oai(validator(max_length = 1024))]
     pub reason: Option<Text>,
 }

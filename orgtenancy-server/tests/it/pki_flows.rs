@@ -204,7 +204,8 @@ async fn chains_verify_with_openssl(backend: Backend) {
             .assert_error_shape();
     }
     for body in [
-        json!({"common_name": "x", "certificate_type": "server", "key_type": "ec"}),
+        // No SAN, and a common name that is no DNS name to stand for one (SPEC §10).
+        json!({"common_name": "not a host", "certificate_type": "server", "key_type": "ec"}),
         json!({"common_name": "x", "certificate_type": "client", "key_type": "ec",
                "san_ip_addresses": ["not-an-ip"]}),
         json!({"common_name": "x", "certificate_type": "tls", "key_type": "ec"}),
@@ -229,6 +230,23 @@ async fn revoked_certificates_show_as_revoked(backend: Backend) {
     let root = superuser(&h).await;
     let ca = create_ca(&h, &root, "ca").await;
     let cert = issue(&h, &root, ca, "r.example.com").await;
+    // SPEC §10: the reason is one of RFC 5280's, by name; anything else is 422 and revokes
+    // nothing.
+    let unknown = h
+        .post(
+            &format!("/certificates/{cert}/revoke"),
+            Some(&root),
+            json!({"reason": "lost my laptop"}),
+        )
+        .await;
+    unknown.expect(422);
+    assert!(
+        unknown.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("invalid reason"))
+    );
+    let read = h.get(&format!("/certificates/{cert}"), Some(&root)).await;
+    assert_eq!(read.expect(200).json["status"], "valid");
     let revoked = h
         .post(
             &format!("/certificates/{cert}/revoke"),
@@ -238,7 +256,8 @@ async fn revoked_certificates_show_as_revoked(backend: Backend) {
         .await;
     let revoked = revoked.expect(200).json.clone();
     assert_eq!(revoked["status"], "revoked");
-    assert_eq!(revoked["revocation_reason"], "key compromise");
+    // Stored and shown by its RFC 5280 name.
+    assert_eq!(revoked["revocation_reason"], "keyCompromise");
     assert!(revoked["revoked_at"].is_string());
     let read = h.get(&format!("/certificates/{cert}"), Some(&root)).await;
     assert_eq!(read.expect(200).json["status"], "revoked");

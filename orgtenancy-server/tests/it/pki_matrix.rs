@@ -124,7 +124,7 @@ fn rows() -> Vec<Row> {
         row([204, 204, 403, 204, 403, 403, 403, 403, 204], DELETE, "/cas/{fresh_ca_mover}", None, DEL, "delete a CA created by the mover"),
         row([409, 409, 403, 409, 403, 403, 403, 403, 403], DELETE, "/cas/{ca_a}", None, DEL, "delete a CA in A that has certificates"),
         row([404, 403, 403, 403, 403, 403, 403, 403, 403], DELETE, "/cas/{missing}", None, DEL, "delete a missing CA"),
-        row([200, 200, 403, 200, 403, 403, 403, 403, 403], POST, "/certificates/{fresh_cert_a}/revoke", Some(r#"{"reason": "r{n}"}"#), REVOKE, "revoke a certificate in A"),
+        row([200, 200, 403, 200, 403, 403, 403, 403, 403], POST, "/certificates/{fresh_cert_a}/revoke", Some(r#"{"reason": "superseded"}"#), REVOKE, "revoke a certificate in A"),
         row([200, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/{fresh_cert_none}/revoke", Some("{}"), REVOKE, "revoke an org-less certificate"),
         row([200, 200, 403, 200, 403, 403, 403, 403, 200], POST, "/certificates/{fresh_cert_mover}/revoke", Some("{}"), REVOKE, "revoke the mover's certificate"),
         row([409, 409, 403, 409, 403, 403, 403, 403, 403], POST, "/certificates/{revoked_a}/revoke", Some("{}"), REVOKE, "revoke a revoked certificate"),

@@ -100,3 +100,58 @@ async fn san_table(backend: Backend) {
     let audit = audit.expect(200).json.as_array().map_or(0, Vec::len);
     assert_eq!(audit, accepted, "a refused SAN left an audit entry");
 }
+
+on_both_backends!(a_server_certificate_without_sans_is_named_by_its_common_name);
+
+/// SPEC §10 (as FastPKI): a server certificate without SANs gets its common name as its DNS
+/// SAN; a common name that is no DNS name is then 422 naming `san_dns_names`. A client
+/// certificate needs no SAN.
+async fn a_server_certificate_without_sans_is_named_by_its_common_name(backend: Backend) {
+    let h = Harness::new(&backend).await;
+    h.create_user(None, "root", "superuser", None).await;
+    let root = h.login("root").await;
+    let ca = create_ca(&h, &root, "Names").await;
+    let issue = |cn: &str, kind: &str| json!({"common_name": cn, "certificate_type": kind, "key_type": "ec", "valid_days": 10});
+    let path = format!("/certificates/?ca_id={ca}");
+    for kind in ["server", "dual_purpose"] {
+        let cert = h
+            .post(&path, Some(&root), issue("svc.example.com", kind))
+            .await;
+        let pem = cert.expect(201).json["certificate"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let text = openssl_text(&pem);
+        assert!(text.contains("DNS:svc.example.com"), "{kind}: {text}");
+        let refused = h
+            .post(&path, Some(&root), issue("Not A Host Name", kind))
+            .await;
+        refused.expect(422);
+        assert!(
+            refused.json["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("san_dns_names")),
+            "{}",
+            refused.json
+        );
+    }
+    let client = h
+        .post(&path, Some(&root), issue("Alice Client", "client"))
+        .await;
+    let pem = client.expect(201).json["certificate"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!openssl_text(&pem).contains("Subject Alternative Name"));
+}
+
+fn openssl_text(pem: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pem"), pem).unwrap();
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["x509", "-in", "c.pem", "-noout", "-text"])
+        .output()
+        .expect("run openssl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
