@@ -16,7 +16,9 @@ use super::{
 };
 use crate::CERTIFICATE_AUTHORITY;
 
-const RESOURCE_TYPE: &str = "certificate_authority";
+/// FastPKI's resource type for CAs (SPEC §10); entries written before the change keep
+/// `certificate_authority`, as the audit log is append-only.
+const RESOURCE_TYPE: &str = "ca";
 
 /// The audit entry of `action` on `ca`, attributed to the CA's organization.
 fn ca_audit(action: &str, actor: &Actor, ca: &CertificateAuthority) -> NewAuditEntry {

@@ -546,6 +546,26 @@ async fn organizations_owning_resources_are_not_deleted(backend: Backend) {
             "no {action} in {actions:?}"
         );
     }
+    // FastPKI's resource types and integer ids (SPEC §10), so `fastpki audit list -t ca`
+    // finds the CA entries.
+    for (resource_type, prefix) in [("ca", "ca_"), ("certificate", "cert_")] {
+        let path = format!("/audit-logs/?resource_type={resource_type}&limit=1000");
+        let entries = h.get(&path, Some(&root)).await;
+        let entries = entries
+            .expect(200)
+            .json
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!entries.is_empty(), "{resource_type}");
+        for entry in entries {
+            assert!(
+                entry["action"].as_str().unwrap().starts_with(prefix),
+                "{entry}"
+            );
+            assert!(entry["resource_id"].is_i64(), "{entry}");
+        }
+    }
 }
 
 /// The configured key-encryption key is the one used: another key cannot open the stored keys
