@@ -100,16 +100,14 @@ fn subject_of(body: &CertCreate) -> Result<Subject, ApiError> {
 /// The leaf to sign, from the request: subject, purpose, key and subject alternative names,
 /// all checked (422 naming the field).
 fn leaf_request(body: &CertCreate) -> Result<LeafRequest, ApiError> {
-    if !body.san_email_addresses.is_empty() {
-        return Err(ApiError::unprocessable(
-            "invalid san_email_addresses: email names are not supported",
-        ));
-    }
     let request = LeafRequest {
         subject: subject_of(body)?,
         kind: LeafKind::parse(body.certificate_type.as_str())?,
         dns_names: san::dns_names(body.san_dns_names.iter().map(|name| name.as_str()))?,
         ip_addresses: san::ip_addresses(body.san_ip_addresses.iter().map(|ip| ip.as_str()))?,
+        email_addresses: san::email_addresses(
+            body.san_email_addresses.iter().map(|email| email.as_str()),
+        )?,
         key: KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?,
         valid_days: body.valid_days,
     };

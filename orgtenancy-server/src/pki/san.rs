@@ -6,6 +6,9 @@
 //!   public suffix (`*.com`, `*.co.uk`: the Public Suffix List, through the `psl` crate, with
 //!   its implicit `*` rule for unlisted top-level labels); never an IP address.
 //! * IP addresses (`san_ip_addresses`): IPv4 or IPv6 as `std::net::IpAddr` parses them.
+//! * Email addresses (`san_email_addresses`, rfc822Name, for client and dual-purpose
+//!   certificates): an ASCII dot-atom local part of 1–64 characters (RFC 5321 §4.1.2), `@`,
+//!   and a DNS name as above without a wildcard; at most 254 characters in all.
 //!
 //! Each refusal names the field and the value, e.g. ``invalid san_dns_names: `*.com` …``.
 
@@ -17,6 +20,10 @@ use super::x509::PkiError;
 pub const DNS_FIELD: &str = "san_dns_names";
 /// The request field of IP addresses.
 pub const IP_FIELD: &str = "san_ip_addresses";
+/// The request field of email addresses.
+pub const EMAIL_FIELD: &str = "san_email_addresses";
+const MAX_EMAIL: usize = 254;
+const MAX_LOCAL: usize = 64;
 
 const MAX_NAME: usize = 253;
 const MAX_LABEL: usize = 63;
@@ -98,6 +105,49 @@ pub fn ip_address(raw: &str) -> Result<IpAddr, PkiError> {
         .map_err(|_| refuse(IP_FIELD, raw, "is not an IPv4 or IPv6 address"))
 }
 
+/// Whether `local` is an RFC 5321 dot-atom: atoms of letters, digits and ``!#$%&'*+/=?^_`{|}~-``
+/// joined by single dots.
+fn is_dot_atom(local: &str) -> bool {
+    let atom_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+    (1..=MAX_LOCAL).contains(&local.len())
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.bytes().all(atom_char))
+}
+
+/// Checks one email address for an rfc822Name SAN; returns it trimmed.
+pub fn email(raw: &str) -> Result<String, PkiError> {
+    let value = raw.trim();
+    if value.len() > MAX_EMAIL {
+        return Err(refuse(EMAIL_FIELD, raw, "is longer than 254 characters"));
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return Err(refuse(EMAIL_FIELD, raw, "is not an email address (no `@`)"));
+    };
+    if !is_dot_atom(local) {
+        return Err(refuse(
+            EMAIL_FIELD,
+            raw,
+            "has a local part that is not 1 to 64 letters, digits or RFC 5321 symbols",
+        ));
+    }
+    if domain.contains('*') || dns_name(domain).is_err() {
+        return Err(refuse(
+            EMAIL_FIELD,
+            raw,
+            "has a domain that is not a DNS name",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks every email address (the first refusal wins).
+pub fn email_addresses<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, PkiError> {
+    values.into_iter().map(email).collect()
+}
+
 /// Checks every DNS name (the first refusal wins).
 pub fn dns_names<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, PkiError> {
     values.into_iter().map(dns_name).collect()
@@ -169,6 +219,38 @@ mod tests {
             error
                 .to_string()
                 .starts_with("invalid san_ip_addresses: `300.1.1.1`")
+        );
+    }
+
+    #[test]
+    fn email_rows() {
+        for (value, accepted) in [
+            ("alice@example.com", true),
+            ("first.last+tag@mail.example.co.uk", true),
+            ("  bob@example.com ", true),
+            ("o'neil@example.com", true),
+            ("alice", false),
+            ("@example.com", false),
+            ("alice@", false),
+            ("a@b@example.com", false),
+            (".alice@example.com", false),
+            ("alice.@example.com", false),
+            ("al..ice@example.com", false),
+            ("al ice@example.com", false),
+            ("älice@example.com", false),
+            ("alice@*.example.com", false),
+            ("alice@exa_mple.com", false),
+            ("alice@10.0.0.1", false),
+        ] {
+            assert_eq!(email(value).is_ok(), accepted, "{value:?}");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(email(&long_local).is_err());
+        assert!(
+            email("nobody")
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid san_email_addresses: `nobody`")
         );
     }
 

@@ -99,6 +99,9 @@ pub struct LeafRequest {
     pub dns_names: Vec<String>,
     /// IP addresses for the subject alternative name extension.
     pub ip_addresses: Vec<IpAddr>,
+    /// Email addresses (rfc822Name) for the subject alternative name extension: client and
+    /// dual-purpose certificates only.
+    pub email_addresses: Vec<String>,
     /// Its key.
     pub key: KeyAlgorithm,
     /// Days of validity (1–3650), cut at the issuer's expiry.
@@ -281,6 +284,20 @@ fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, PkiError> {
         sans.push(SanType::DnsName(ia5));
     }
     sans.extend(request.ip_addresses.iter().copied().map(SanType::IpAddress));
+    if !request.email_addresses.is_empty() && matches!(request.kind, LeafKind::Server) {
+        return Err(invalid(
+            super::san::EMAIL_FIELD,
+            "email names are for client and dual_purpose certificates",
+        ));
+    }
+    for address in &request.email_addresses {
+        let address = super::san::email(address)?;
+        let ia5 = address
+            .as_str()
+            .try_into()
+            .map_err(|_| invalid(super::san::EMAIL_FIELD, format!("`{address}` is not ASCII")))?;
+        sans.push(SanType::Rfc822Name(ia5));
+    }
     if matches!(request.kind, LeafKind::Server | LeafKind::ServerClient) && sans.is_empty() {
         return Err(invalid(
             super::san::DNS_FIELD,

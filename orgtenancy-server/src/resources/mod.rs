@@ -262,7 +262,7 @@ pub struct CertCreate {
     /// IP subject alternative names.
     #[oai(default)]
     pub san_ip_addresses: Vec<Text>,
-    /// Email subject alternative names: not supported; must be empty if given.
+    /// Email subject alternative names (rfc822Name): client and dual-purpose certificates.
     #[oai(default)]
     pub san_email_addresses: Vec<Text>,
     /// Whether the answer carries the new private key (default true); the key is also

@@ -56,6 +56,7 @@ fn a_crl_lists_every_revoked_serial_and_verifies_against_its_ca() {
                     kind: LeafKind::Client,
                     dns_names: vec![],
                     ip_addresses: vec![],
+                    email_addresses: vec![],
                     key: KeyAlgorithm::parse("ec", None).unwrap(),
                     valid_days: 10,
                 },

@@ -47,6 +47,7 @@ fn request() -> LeafRequest {
         kind: LeafKind::Server,
         dns_names: vec!["svc.example.com".to_owned()],
         ip_addresses: vec![],
+        email_addresses: vec![],
         key: KeyAlgorithm::parse("ec", None).unwrap(),
         valid_days: 30,
     }

@@ -155,3 +155,53 @@ fn openssl_text(pem: &str) -> String {
         .expect("run openssl");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+on_both_backends!(email_names_go_on_client_certificates);
+
+/// SPEC §10: client and dual-purpose certificates take email SANs (rfc822Name, validated);
+/// a server certificate does not; a bad address is 422 naming the field and the value.
+async fn email_names_go_on_client_certificates(backend: Backend) {
+    let h = Harness::new(&backend).await;
+    h.create_user(None, "root", "superuser", None).await;
+    let root = h.login("root").await;
+    let ca = create_ca(&h, &root, "Mail").await;
+    let path = format!("/certificates/?ca_id={ca}");
+    let issue = |kind: &str, email: &str| {
+        json!({"common_name": "alice.example.com", "certificate_type": kind, "key_type": "ec",
+               "valid_days": 10, "san_email_addresses": [email]})
+    };
+    for kind in ["client", "dual_purpose"] {
+        let cert = h
+            .post(&path, Some(&root), issue(kind, "alice@example.com"))
+            .await;
+        let pem = cert.expect(201).json["certificate"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let text = openssl_text(&pem);
+        assert!(text.contains("email:alice@example.com"), "{kind}: {text}");
+        for bad in ["alice", "alice@*.example.com", "al ice@example.com"] {
+            let refused = h.post(&path, Some(&root), issue(kind, bad)).await;
+            refused.expect(422);
+            let detail = refused.json["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(
+                detail.starts_with(&format!("invalid san_email_addresses: `{bad}`")),
+                "{detail}"
+            );
+        }
+    }
+    let refused = h
+        .post(&path, Some(&root), issue("server", "alice@example.com"))
+        .await;
+    refused.expect(422);
+    assert!(
+        refused.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("invalid san_email_addresses")),
+        "{}",
+        refused.json
+    );
+}
