@@ -19,6 +19,8 @@
 
 mod create;
 
+pub(crate) use create::open_ca_key;
+
 use std::sync::Arc;
 
 use orgtenancy_core::{Action, OrgAct, OrgId, Resource};
@@ -32,7 +34,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     ApiTags,
-    capabilities::{CAN_CREATE_CA, CAN_DELETE_CA, CAN_EXPORT_PRIVATE_KEY},
+    capabilities::{CAN_CREATE_CA, CAN_DELETE_CA},
     context::{Caller, Context},
     error::ApiError,
     extract::{Authenticated, Limit, Skip, page},
@@ -226,20 +228,7 @@ impl CasApi {
         Authenticated(caller): Authenticated,
         id: Path<i64>,
     ) -> Result<OneCa, ApiError> {
-        let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
-        // The key is read with the re-check, in one transaction: it is the key of the row the
-        // engine allowed.
-        let (ca, sealed) = decided(move || async move {
-            let ca = ctx
-                .ca_for(caller, id, Action::Write(CAN_EXPORT_PRIVATE_KEY))
-                .await?;
-            Ok(ctx
-                .store
-                .export_ca_key(actor, ca.id, ca_resource(&ca))
-                .await)
-        })
-        .await?;
-        let key = create::open_ca_key(&self.ctx, &sealed, &ca)?;
+        let (ca, key) = crate::exports::ca_key(&self.ctx, &caller, id.0).await?;
         let mut out = CaOut::from(ca);
         out.private_key = Some(key.as_str().to_owned());
         Ok(OneCa::Ok(Json(out)))
@@ -278,7 +267,7 @@ impl CasApi {
 /// The parents of `ca` upwards, ending before the first the caller may not read: after an
 /// adoption without cascade a parent can belong to another tenant (or none). Not a denial of
 /// the request: the chain just ends there.
-async fn readable_ancestors(
+pub(crate) async fn readable_ancestors(
     ctx: &Context,
     caller: &Caller,
     ca: &CertificateAuthority,

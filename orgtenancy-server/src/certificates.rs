@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     ApiTags,
-    capabilities::{CAN_CREATE_CERT, CAN_EXPORT_PRIVATE_KEY, CAN_REVOKE_CERT},
+    capabilities::{CAN_CREATE_CERT, CAN_REVOKE_CERT},
     cas::open_pem,
     context::{Caller, Context},
     error::ApiError,
@@ -262,24 +262,7 @@ impl CertificatesApi {
         Authenticated(caller): Authenticated,
         id: Path<i64>,
     ) -> Result<OneCert, ApiError> {
-        let (ctx, caller, actor, id) = (&self.ctx, &caller, &caller.actor(), id.0);
-        // The key is read with the re-check, in one transaction: it is the key of the row the
-        // engine allowed.
-        let (cert, sealed) = decided(move || async move {
-            let action = Action::Write(CAN_EXPORT_PRIVATE_KEY);
-            let cert = ctx.certificate_for(caller, id, action).await?;
-            let facts = cert_resource(&cert);
-            Ok(ctx
-                .store
-                .export_certificate_key(actor, cert.id, facts)
-                .await)
-        })
-        .await?;
-        let key = open_pem(
-            &self.ctx,
-            &sealed,
-            &cert_key_context(cert.ca_id, &cert.serial_number),
-        )?;
+        let (cert, key) = crate::exports::certificate_key(&self.ctx, &caller, id.0).await?;
         let mut out = CertOut::from(cert);
         out.private_key = Some(key.as_str().to_owned());
         Ok(OneCert::Ok(Json(out)))

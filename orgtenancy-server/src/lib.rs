@@ -56,6 +56,7 @@ mod certificates;
 mod config;
 mod context;
 pub mod error;
+mod exports;
 mod extract;
 pub mod fuzzing;
 pub mod headers;
@@ -227,6 +228,7 @@ fn apis(
     AuditApi,
     CasApi,
     CertificatesApi,
+    exports::ExportsApi,
     lockouts::LockoutsApi,
 ) {
     let ctx = || Arc::clone(ctx);
@@ -237,6 +239,7 @@ fn apis(
         AuditApi { ctx: ctx() },
         CasApi { ctx: ctx() },
         CertificatesApi { ctx: ctx() },
+        exports::ExportsApi { ctx: ctx() },
         lockouts::LockoutsApi { ctx: ctx() },
     )
 }

@@ -45,6 +45,7 @@ mod csr;
 mod e2e;
 mod exact_audit;
 mod existence;
+mod exports;
 mod flows;
 mod hardening;
 mod hostile;
