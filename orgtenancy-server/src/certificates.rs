@@ -138,8 +138,9 @@ impl CertificatesApi {
         body: JsonBody<CsrSign>,
     ) -> Result<CreatedCert, ApiError> {
         let body = body.0;
+        let own_sans = requests::csr_body_sans(&body)?;
         let csr = VerifiedCsr::parse(body.csr.as_str())?;
-        let request = requests::for_csr(&body, &csr)?;
+        let request = requests::for_csr(&body, own_sans, &csr)?;
         let ca = self
             .issuing_ca(&caller, body.ca_id, body.ca_name.as_ref())
             .await?;

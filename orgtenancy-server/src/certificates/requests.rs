@@ -61,9 +61,36 @@ pub(super) fn for_new_key(body: &CertCreate) -> Result<LeafRequest, ApiError> {
     Ok(request.named_by_common_name()?)
 }
 
-/// The leaf a `sign-csr` body asks for: the body's subject and SANs where it gives them, the
-/// CSR's otherwise (its common name replaced by the body's `common_name`).
-pub(super) fn for_csr(body: &CsrSign, csr: &VerifiedCsr) -> Result<LeafRequest, ApiError> {
+/// The SANs of a `sign-csr` body, checked (before the CSR is read, so a bad SAN is named as
+/// such); `None` when it gives none and the CSR's are to be used.
+pub(super) fn csr_body_sans(body: &CsrSign) -> Result<Option<Sans>, ApiError> {
+    if body.san_dns_names.is_empty()
+        && body.san_ip_addresses.is_empty()
+        && body.san_email_addresses.is_empty()
+    {
+        return Ok(None);
+    }
+    Ok(Some(Sans {
+        dns: san::dns_names(texts(&body.san_dns_names))?,
+        ips: san::ip_addresses(texts(&body.san_ip_addresses))?,
+        emails: san::email_addresses(texts(&body.san_email_addresses))?,
+    }))
+}
+
+/// Subject alternative names, checked.
+pub(super) struct Sans {
+    dns: Vec<String>,
+    ips: Vec<std::net::IpAddr>,
+    emails: Vec<String>,
+}
+
+/// The leaf a `sign-csr` body asks for: the body's subject and SANs (`own`) where it gives
+/// them, the CSR's otherwise (its common name replaced by the body's `common_name`).
+pub(super) fn for_csr(
+    body: &CsrSign,
+    own: Option<Sans>,
+    csr: &VerifiedCsr,
+) -> Result<LeafRequest, ApiError> {
     let facts = csr.facts();
     let cn = body
         .common_name
@@ -77,28 +104,20 @@ pub(super) fn for_csr(body: &CsrSign, csr: &VerifiedCsr) -> Result<LeafRequest, 
         },
     };
     subject.validate()?;
-    let own_sans = !(body.san_dns_names.is_empty()
-        && body.san_ip_addresses.is_empty()
-        && body.san_email_addresses.is_empty());
-    let (dns, ips, emails): (Vec<&str>, Vec<&str>, Vec<&str>) = if own_sans {
-        (
-            texts(&body.san_dns_names).collect(),
-            texts(&body.san_ip_addresses).collect(),
-            texts(&body.san_email_addresses).collect(),
-        )
-    } else {
-        (
-            strs(&facts.dns_names),
-            strs(&facts.ip_addresses),
-            strs(&facts.email_addresses),
-        )
+    let sans = match own {
+        Some(sans) => sans,
+        None => Sans {
+            dns: san::dns_names(strs(&facts.dns_names))?,
+            ips: san::ip_addresses(strs(&facts.ip_addresses))?,
+            emails: san::email_addresses(strs(&facts.email_addresses))?,
+        },
     };
     let request = LeafRequest {
         subject,
         kind: LeafKind::parse(body.certificate_type.as_str())?,
-        dns_names: san::dns_names(dns)?,
-        ip_addresses: san::ip_addresses(ips)?,
-        email_addresses: san::email_addresses(emails)?,
+        dns_names: sans.dns,
+        ip_addresses: sans.ips,
+        email_addresses: sans.emails,
         // Not used: the CSR's key is certified.
         key: KeyAlgorithm::parse(facts.key_type, None)?,
         valid_days: body.valid_days,

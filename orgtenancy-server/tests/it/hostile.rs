@@ -74,6 +74,9 @@ fn fields() -> Vec<Field> {
     let ca = || json!({"name": "Fresh CA", "subject_dn": "CN=Fresh CA,O=Acme", "key_type": "ec"});
     let ca_parts = || json!({"name": "Parts CA", "common_name": "Parts", "organization": "Acme",
                              "country": "US", "key_type": "ec"});
+    let csr = || json!({"csr": "-----BEGIN CERTIFICATE REQUEST-----", "ca_name": "Fresh CA",
+                        "certificate_type": "client", "common_name": "svc", "subject_dn": "CN=svc",
+                        "san_email_addresses": ["svc@example.com"]});
     let cert = || json!({"common_name": "svc.example.com", "certificate_type": "server",
                          "key_type": "ec", "san_dns_names": ["svc.example.com"],
                          "san_ip_addresses": ["10.0.0.1"], "subject_dn": "CN=svc.example.com"});
@@ -102,6 +105,18 @@ fn fields() -> Vec<Field> {
         json_field(M::POST, "/api/v1/certificates/?ca_id={ca}", "san_dns_names/0", Value::Null),
         json_field(M::POST, "/api/v1/certificates/?ca_id={ca}", "san_ip_addresses/0", Value::Null),
         json_field(M::POST, "/api/v1/certificates/{cert}/revoke", "reason", json!({})),
+        json_field(M::POST, "/api/v1/certificates/?ca_id={ca}", "san_email_addresses/0", json!({
+            "common_name": "svc", "certificate_type": "client", "key_type": "ec",
+            "san_email_addresses": ["svc@example.com"]})),
+        json_field(M::POST, "/api/v1/cas/", "crl_base_url", json!({
+            "name": "URL CA", "subject_dn": "CN=URL CA", "key_type": "ec",
+            "crl_base_url": "http://pki.example.com"})),
+        json_field(M::POST, "/api/v1/certificates/sign-csr", "csr", csr()),
+        json_field(M::POST, "/api/v1/certificates/sign-csr", "ca_name", csr()),
+        json_field(M::POST, "/api/v1/certificates/sign-csr", "common_name", csr()),
+        json_field(M::POST, "/api/v1/certificates/sign-csr", "subject_dn", csr()),
+        json_field(M::POST, "/api/v1/certificates/sign-csr", "san_email_addresses/0", csr()),
+        json_field(M::POST, "/api/v1/certificates/{cert}/renew", "csr", json!({"csr": "x"})),
         authzen("subject/id"),
         authzen("subject/type"),
         authzen("action/name"),
