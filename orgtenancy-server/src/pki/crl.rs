@@ -1,6 +1,7 @@
-//! Certificate revocation lists (RFC 5280 §5), signed by their CA, and the public file names
-//! under which a CA's certificate and CRL are published (SPEC §10). Pure functions, like
-//! [`super::x509`].
+//! Certificate revocation lists (RFC 5280 §5), signed by their CA; the public file names
+//! under which a CA's certificate and CRL are published (SPEC §10); and the extensions that
+//! name them in what the CA issues (a CRL distribution point, AIA caIssuers). Pure functions,
+//! like [`super::x509`].
 
 use chrono::{DateTime, Utc};
 use rcgen::{
@@ -430,18 +431,5 @@ mod tests {
         // Without a published place, nothing.
         let quiet = leaf(&intermediate, None);
         assert_eq!(named(&quiet.certificate_pem), (vec![], vec![], None));
-    }
-
-    #[test]
-    fn urls_outside_ascii_are_percent_encoded() {
-        let root = x509::issue_root(&ca_request("Root", None)).unwrap();
-        let at = PublishedAt::of("http://pki.test", "Zürich CA", 9);
-        let cert = leaf(&root, Some(at));
-        let (crls, aia, _) = named(&cert.certificate_pem);
-        assert_eq!(crls, ["http://pki.test/crl/z%C3%BCrich-ca-9"]);
-        assert_eq!(
-            aia.first().map(|(_, uri)| uri.as_str()),
-            Some("http://pki.test/ca/z%C3%BCrich-ca-9.crt")
-        );
     }
 }
