@@ -59,6 +59,13 @@ fn readme_walkthrough_works_as_written() {
         "ca_create by bob",
         "cert_create by alice",
         "ca_assign_org by root",
+        "chain.pem: OK",
+        "\"renewed_from_id\":",
+        "/crl/acme-issuing-",
+        "/ca/acme-issuing-",
+        "verify OK",
+        "the revoked serial is in the CRL",
+        "cert_renew by bob",
     ] {
         assert!(
             stdout.contains(expected),
