@@ -23,7 +23,9 @@ pub const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
     (header::REFERRER_POLICY, "no-referrer"),
 ];
 
-/// Middleware that sets [`SECURITY_HEADERS`] on every response, whatever produced it.
+/// Middleware that sets [`SECURITY_HEADERS`] on every response, whatever produced it — except
+/// a `Cache-Control: public, …` a handler chose: only the public PKI files (CA certificates
+/// and CRLs, SPEC §10) set one, and relying parties' caches are meant to keep them.
 pub(crate) async fn security_headers<E: Endpoint>(
     next: E,
     request: Request,
@@ -33,8 +35,14 @@ pub(crate) async fn security_headers<E: Endpoint>(
         Err(error) => error.into_response(),
     };
     let headers = response.headers_mut();
+    let public = headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("public"));
     for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
+        if !(public && name == header::CACHE_CONTROL) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
     Ok(response)
 }

@@ -63,6 +63,8 @@ async fn file(h: &Harness, path: &str, content_type: &str) -> Vec<u8> {
     reply.expect(200);
     let got = reply.headers.get("content-type").unwrap().to_str().unwrap();
     assert_eq!(got, content_type, "{path}");
+    let cache = reply.headers["cache-control"].to_str().unwrap();
+    assert!(cache.starts_with("public, max-age="), "{path}: {cache}");
     bytes
 }
 
