@@ -405,8 +405,14 @@ t_cert_dual() {
   grep -q 'email:ops@example.test' "$files/dual.txt"
 }
 t_cert_type_ca() {
-  cli cert -o json create --ca "$(get issuing)" -n "Sub CA" -s "CN=Sub CA" -t ca
+  # From the root (path length 1): the issuing CA's path length is 0, which leaves no room
+  # for another CA certificate under it (the server refuses that with 409, as openssl would
+  # refuse the chain).
+  cli cert -o json create --ca "$(get root)" -n "Sub CA" -s "CN=Sub CA" -t ca
   want "d['certificate_type'] == 'ca'"
+  val "d['certificate']" > "$files/subca.pem"
+  openssl x509 -in "$files/subca.pem" -noout -text | grep -q 'CA:TRUE, pathlen:0'
+  cli_refused 409 cert -o json create --ca "$(get issuing)" -n "Sub CA 2" -s "CN=Sub CA 2" -t ca
 }
 t_cert_no_key() {
   cli cert -o json create --ca "$(get issuing)" -n nokey.example.test -s "CN=nokey.example.test" \
