@@ -123,7 +123,13 @@
 //! * The model: [`Organization`], [`User`], [`AuditEntry`] and their `New…`/`…Patch` inputs,
 //!   [`Page`], [`Actor`], [`AuditFilter`].
 //! * [`AuditChainReport`], [`ChainBreak`], [`ChainBreakReason`]: the audit chain's verification.
-//! * [`push_scope`]: a scope as a SQL predicate.
+//! * [`push_scope`], [`statement::Sql::scope`]: a scope (of reading or of any action) as a
+//!   SQL predicate.
+//! * [`statement::Sql::principals`] with [`UserColumns`]: the engine's
+//!   [`PrincipalSet`](orgtenancy_core::PrincipalSet) (the users allowed an action on a
+//!   resource) as a SQL predicate over a users table; [`statement::Sql::keyset`] and
+//!   [`KeysetPage`]: keyset pages by id; [`Store::list_users_allowed`]: both on the store's
+//!   users (the searches of SPEC §11).
 //! * [`StoreError`], [`Conflict`], [`Entity`]: the typed errors.
 //! * [`password`]: argon2id hashing.
 #![forbid(unsafe_code)]
@@ -146,6 +152,7 @@ mod model;
 mod open;
 mod org_writes;
 pub mod password;
+mod principals;
 mod rows;
 mod scope;
 mod sql_store;
@@ -164,6 +171,7 @@ pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
 pub use open::OpenError;
+pub use principals::{KeysetPage, UserColumns};
 pub use scope::push_scope;
 pub use sql_store::SqlStore;
 pub use store::Store;
