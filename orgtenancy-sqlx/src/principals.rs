@@ -99,24 +99,10 @@ impl Sql {
     ///     .keyset("id", KeysetPage { after: Some(40), limit: 100 });
     /// ```
     pub fn principals(&mut self, set: PrincipalSet, columns: UserColumns) -> &mut Sql {
-        self.push("(")
-            .push(columns.is_active)
-            .push(" = ")
-            .bind(true)
-            .push(" AND (FALSE");
-        if set.superusers {
-            self.push(" OR ")
-                .push(columns.role)
-                .push(" = ")
-                .bind(Role::Superuser.as_str());
-        }
-        if let Some(creator) = set.creator {
+        active(self, columns).push(" AND (FALSE");
+        for part in parts(set).into_iter().flatten() {
             self.push(" OR ");
-            write_creator(self, creator, columns);
-        }
-        if let Some(members) = set.members {
-            self.push(" OR ");
-            write_members(self, members, columns);
+            write_part(self, part, columns);
         }
         self.push("))")
     }
@@ -141,19 +127,73 @@ impl Sql {
 impl SqlStore {
     /// [`Store::list_users_allowed`](crate::Store::list_users_allowed): the store's users in
     /// `allowed`, one keyset page in id order.
+    ///
+    /// The query is the union of one keyset page per part of the set, each over its own
+    /// index — the members of an organization over `users (organization_id, id)`, the creator
+    /// over the primary key — then the page of their union; so the work follows the page
+    /// size, save for the superusers' part, which no index of the users table leads with the
+    /// role (the database scans for them). Equivalent to filtering by [`Sql::principals`].
     pub(crate) async fn users_allowed(
         &self,
         allowed: PrincipalSet,
         page: KeysetPage,
     ) -> StoreResult<Vec<User>> {
         let page = validate::keyset_page(page)?;
+        let columns = UserColumns::USERS;
         let mut sql = Sql::new("SELECT ");
-        sql.push(USER_COLUMNS)
-            .push(" FROM users WHERE ")
-            .principals(allowed, UserColumns::USERS)
-            .keyset("id", page);
+        sql.push(USER_COLUMNS).push(" FROM users WHERE id IN (");
+        let mut union = " ";
+        for part in parts(allowed).into_iter().flatten() {
+            sql.push(union)
+                .push("SELECT id FROM (SELECT id FROM users WHERE ");
+            union = " UNION ALL ";
+            active(&mut sql, columns).push(" AND ");
+            write_part(&mut sql, part, columns);
+            sql.push(")").keyset("id", page).push(") AS part");
+        }
+        if union == " " {
+            return Ok(Vec::new());
+        }
+        sql.push(") ").keyset("id", page);
         let rows: Vec<UserRow> = self.read_all(sql).await?;
         rows.into_iter().map(UserRow::into_user).collect()
+    }
+}
+
+/// One alternative of a [`PrincipalSet`].
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Superusers,
+    Creator(CreatorGrant),
+    Members(MemberGrant),
+}
+
+/// The alternatives of `set` that admit anyone.
+fn parts(set: PrincipalSet) -> [Option<Part>; 3] {
+    [
+        set.superusers.then_some(Part::Superusers),
+        set.creator.map(Part::Creator),
+        set.members.map(Part::Members),
+    ]
+}
+
+/// `(is_active = TRUE` (the parenthesis left open).
+fn active(sql: &mut Sql, columns: UserColumns) -> &mut Sql {
+    sql.push("(").push(columns.is_active).push(" = ").bind(true)
+}
+
+/// One alternative, parenthesised.
+fn write_part(sql: &mut Sql, part: Part, columns: UserColumns) {
+    match part {
+        Part::Superusers => {
+            sql.push("(")
+                .push(columns.role)
+                .push(" = ")
+                .bind(Role::Superuser.as_str())
+                .push(")");
+        }
+        Part::Creator(creator) => write_creator(sql, creator, columns),
+        Part::Members(members) => write_members(sql, members, columns),
     }
 }
 
