@@ -56,6 +56,8 @@
 //! [`OrgAct`], [`UserAct`], [`MissingUserAct`]) and [`Reason`] are `#[non_exhaustive]`: build
 //! facts with their constructors and `with_…` methods, and match acts and reasons with a
 //! wildcard arm, so that a fact, an act or a reason added later is not a breaking change.
+//! The same holds for [`PrincipalSet`] and its parts ([`CreatorGrant`], [`MemberGrant`],
+//! [`Members`]): read their fields, and give an unknown [`Members`] variant a deny.
 //!
 //! ## Features
 //!

@@ -57,7 +57,10 @@
 //! computed for the caller, and [`push_scope`] renders it as a predicate over an organization
 //! column and (optionally) a creator column, with every id bound. An embedding application
 //! uses the same helper for its own resource tables. Every list is `ORDER BY id LIMIT … OFFSET
-//! …` over an index, so its cost follows the page size, not the table size.
+//! …` over an index, so its cost follows the page size, not the table size. The searches of
+//! SPEC §11 page by keyset instead ([`statement::Sql::keyset`]: `AND id > after ORDER BY id
+//! LIMIT n`), and the users allowed an action on a resource render from the engine's
+//! [`PrincipalSet`](orgtenancy_core::PrincipalSet) ([`statement::Sql::principals`]).
 //!
 //! **A change and its audit entry commit together.** Every method that changes state writes
 //! its §6 audit entry (`org_create`, `org_update`, `org_delete`, `org_add_user`,

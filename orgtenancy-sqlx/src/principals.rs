@@ -112,7 +112,7 @@ impl Sql {
     /// (a [`Sql::scope`], a [`Sql::principals`]); an index whose last column is the id and
     /// whose leading columns the predicate fixes (`users (organization_id, id)`, or the
     /// primary key) lets the database stop after the page. Check the limit with
-    /// [`validate::keyset_page`](crate::validate::keyset_page) first.
+    /// [`crate::validate::keyset_page`] first.
     pub fn keyset(&mut self, id_column: &'static str, page: KeysetPage) -> &mut Sql {
         if let Some(after) = page.after {
             self.push(" AND ").push(id_column).push(" > ").bind(after);
