@@ -70,8 +70,9 @@ use orgtenancy_sqlx::{Conflict, Entity, SqlStore, Store};
 
 pub use open::{connect, migrate, open_within};
 pub use pki::{
-    Adoption, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus,
-    NewCertificate, NewCertificateAuthority, PkiStore,
+    Adoption, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus, KeySource,
+    NewCertificate, NewCertificateAuthority, NewCertificateKey, PkiStore, PublishedCrl,
+    RevokedCertificate,
 };
 pub use throttle::{LoginAttempts, MAX_THROTTLE_KEY, ThrottleKind, ThrottleStore};
 
@@ -83,6 +84,14 @@ pub const CERTIFICATE: Entity = Entity::Named("certificate");
 
 /// A revocation of a certificate that is revoked already.
 pub const ALREADY_REVOKED: Conflict = Conflict::Named("the certificate is already revoked");
+
+/// The longest `crl_base_url` a CA keeps (characters).
+pub const MAX_CRL_BASE_URL: usize = 2048;
+
+/// An export of a certificate's key when the server keeps none (made for a CSR, or none kept
+/// on request).
+pub const NO_PRIVATE_KEY: Conflict =
+    Conflict::Named("the server keeps no private key of this certificate");
 
 /// Everything the reference server stores: the tenancy model ([`Store`]), its PKI resources
 /// ([`PkiStore`]) and the login-attempt counters ([`ThrottleStore`]). Implemented for every

@@ -4,6 +4,8 @@
 //! | operation | decision |
 //! |---|---|
 //! | `POST /certificates/?ca_id=N` | `Write(can_create_cert)` on the issuing CA |
+//! | `POST /certificates/sign-csr` | `Write(can_create_cert)` on the CA (by id, or by name within the caller's `Scope`) |
+//! | `POST /certificates/{id}/renew` | `Read` on the certificate, then `Write(can_create_cert)` on its CA; audited `cert_renew` |
 //! | `GET /certificates/` | the caller's `Scope` as SQL (filters narrow it, never widen it) |
 //! | `GET /certificates/{id}` | `Read` on the certificate |
 //! | `POST /certificates/{id}/revoke` | `Write(can_revoke_cert)` on the certificate; 409 the second time |
@@ -18,7 +20,8 @@ use std::sync::Arc;
 
 use orgtenancy_core::Action;
 use orgtenancy_server_store::{
-    Certificate, CertificateAuthority, CertificateFilter, CertificateStatus, NewCertificate,
+    CERTIFICATE_AUTHORITY, Certificate, CertificateAuthority, CertificateFilter, CertificateStatus,
+    KeySource,
 };
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -27,27 +30,23 @@ use poem_openapi::{
 };
 use zeroize::Zeroizing;
 
+use self::issue::{ISSUE, Issue, KeyPlan};
 use crate::{
     ApiTags,
-    capabilities::{CAN_CREATE_CERT, CAN_REVOKE_CERT},
-    cas::open_pem,
+    capabilities::CAN_REVOKE_CERT,
     context::{Caller, Context},
-    error::ApiError,
+    error::{ApiError, not_found},
     extract::{Authenticated, Limit, Skip, page},
     payload::JsonBody,
-    pki::{
-        crl::RevocationReason,
-        san,
-        x509::{self, IssuerMaterial, KeyAlgorithm, LeafKind, LeafRequest, Subject},
-    },
+    pki::{crl::RevocationReason, csr::VerifiedCsr},
     resources::{
-        CertCreate, CertOut, RevokeRequest, StatusName, blocking, ca_key_context, ca_resource,
-        cert_key_context, cert_resource, decided,
+        CertCreate, CertOut, CsrSign, Renew, RevokeRequest, StatusName, cert_resource, decided,
     },
+    text::Text,
 };
 
-/// Issuing from a CA needs `can_create_cert` on the CA.
-const ISSUE: Action = Action::Write(CAN_CREATE_CERT);
+mod issue;
+mod requests;
 
 /// The certificate operations.
 pub(crate) struct CertificatesApi {
@@ -73,46 +72,6 @@ enum CertList {
     /// The certificates the caller may read, by id.
     #[oai(status = 200)]
     Ok(Json<Vec<CertOut>>),
-}
-
-fn subject_of(body: &CertCreate) -> Result<Subject, ApiError> {
-    let cn = body.common_name.as_str();
-    let Some(dn) = &body.subject_dn else {
-        let subject = Subject {
-            common_name: cn.to_owned(),
-            ..Subject::default()
-        };
-        subject.validate()?;
-        return Ok(subject);
-    };
-    let has_cn = dn
-        .as_str()
-        .split(',')
-        .any(|part| part.trim().to_ascii_uppercase().starts_with("CN="));
-    let dn = if has_cn {
-        dn.as_str().to_owned()
-    } else {
-        format!("CN={cn},{}", dn.as_str())
-    };
-    Ok(Subject::parse_dn(&dn)?)
-}
-
-/// The leaf to sign, from the request: subject, purpose, key and subject alternative names,
-/// all checked (422 naming the field).
-fn leaf_request(body: &CertCreate) -> Result<LeafRequest, ApiError> {
-    let request = LeafRequest {
-        subject: subject_of(body)?,
-        kind: LeafKind::parse(body.certificate_type.as_str())?,
-        dns_names: san::dns_names(body.san_dns_names.iter().map(|name| name.as_str()))?,
-        ip_addresses: san::ip_addresses(body.san_ip_addresses.iter().map(|ip| ip.as_str()))?,
-        email_addresses: san::email_addresses(
-            body.san_email_addresses.iter().map(|email| email.as_str()),
-        )?,
-        key: KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?,
-        valid_days: body.valid_days,
-    };
-    // Here, so that the stored SANs are the certificate's.
-    Ok(request.named_by_common_name()?)
 }
 
 #[OpenApi(tag = "ApiTags::Certificates")]
@@ -143,20 +102,103 @@ impl CertificatesApi {
             ));
         };
         let ca = self.ctx.ca_for(&caller, ca_id, ISSUE).await?;
-        if !ca.allow_leaf_certs {
-            return Err(ApiError::conflict(
-                "this CA does not issue leaf certificates",
-            ));
-        }
-        let request = leaf_request(&body)?;
-        let (new, key) = self.sign(&caller, &ca, request, body.valid_days).await?;
-        let cert = self.store_issued(&caller, &ca, new).await?;
-        let mut out = CertOut::from(cert);
-        // The requester gets the key the server made for it, unless it asked not to.
-        if body.include_private_key != Some(false) {
-            out.private_key = Some(key.as_str().to_owned());
-        }
-        Ok(CreatedCert::Created(Json(out)))
+        // The requester gets the key the server made for it, unless it asked not to; then no
+        // key is kept either.
+        let keep = body.include_private_key != Some(false);
+        let request = requests::for_new_key(&body)?;
+        let (cert, key) = issue::issue(
+            &self.ctx,
+            &caller,
+            &ca,
+            Issue {
+                request,
+                key: KeyPlan::Generate { keep },
+                renewed_from_id: None,
+            },
+        )
+        .await?;
+        Ok(created(cert, key.filter(|_| keep)))
+    }
+
+    /// Sign a certificate signing request (admin, superuser, or a user with
+    /// `can_create_cert` on the CA)
+    ///
+    /// The CSR's signature must verify; the certificate certifies its key (the requester
+    /// keeps the private key: the answer has none, and none is kept). The CA is given by
+    /// `ca_id` or by `ca_name` (exact, among the CAs the caller may read; several: 409). The
+    /// subject and SANs are the body's where it gives them, else the CSR's.
+    #[oai(
+        path = "/certificates/sign-csr",
+        method = "post",
+        operation_id = "sign_certificate_request"
+    )]
+    async fn sign_csr(
+        &self,
+        Authenticated(caller): Authenticated,
+        body: JsonBody<CsrSign>,
+    ) -> Result<CreatedCert, ApiError> {
+        let body = body.0;
+        let csr = VerifiedCsr::parse(body.csr.as_str())?;
+        let request = requests::for_csr(&body, &csr)?;
+        let ca = self
+            .issuing_ca(&caller, body.ca_id, body.ca_name.as_ref())
+            .await?;
+        let key = KeyPlan::Csr(Box::new(csr));
+        let issue = Issue {
+            request,
+            key,
+            renewed_from_id: None,
+        };
+        let (cert, _) = issue::issue(&self.ctx, &caller, &ca, issue).await?;
+        Ok(created(cert, None))
+    }
+
+    /// Renew a certificate (as issuing from its CA; the caller must also read it)
+    ///
+    /// A new certificate from the same CA with the same subject, purpose, SANs and key
+    /// algorithm, a fresh validity period and serial, and `renewed_from_id` naming the old
+    /// one (which stays as it is). The key is new: made by the server and returned (and kept),
+    /// or the key of the `csr` given — required when the old certificate was made from a
+    /// CSR. Audit-logged (`cert_renew`).
+    #[oai(
+        path = "/certificates/:id/renew",
+        method = "post",
+        operation_id = "renew_certificate"
+    )]
+    async fn renew(
+        &self,
+        Authenticated(caller): Authenticated,
+        id: Path<i64>,
+        body: JsonBody<Renew>,
+    ) -> Result<CreatedCert, ApiError> {
+        let csr = body
+            .0
+            .csr
+            .as_ref()
+            .map(|csr| VerifiedCsr::parse(csr.as_str()))
+            .transpose()?;
+        let old = self
+            .ctx
+            .certificate_for(&caller, id.0, Action::Read)
+            .await?;
+        let ca = self.ctx.ca_for(&caller, old.ca_id, ISSUE).await?;
+        let key = match csr {
+            Some(csr) => KeyPlan::Csr(Box::new(csr)),
+            None if old.key_source == KeySource::Requester => {
+                return Err(ApiError::unprocessable(
+                    "invalid csr: the requester holds this certificate's key; send a CSR for \
+                     the new one",
+                ));
+            }
+            None => KeyPlan::Generate { keep: true },
+        };
+        let issue = Issue {
+            request: requests::for_renewal(&old)?,
+            key,
+            renewed_from_id: Some(old.id),
+        };
+        let (cert, key) = issue::issue(&self.ctx, &caller, &ca, issue).await?;
+        Ok(created(cert, key))
     }
     /// List the certificates the caller may read
     ///
@@ -270,102 +312,56 @@ impl CertificatesApi {
 }
 
 impl CertificatesApi {
-    /// Signs `request` with the key of `ca`, off the async runtime, and seals the new key.
-    async fn sign(
+    /// The CA a CSR is to be signed by, named by id or by name, and the decision to issue
+    /// from it. A name is looked up among the CAs the caller may read: none is 404, several
+    /// are 409.
+    async fn issuing_ca(
         &self,
         caller: &Caller,
-        ca: &CertificateAuthority,
-        request: LeafRequest,
-        valid_days: u32,
-    ) -> Result<(NewCertificate, Zeroizing<String>), ApiError> {
-        let sealed_ca_key = self.ctx.store.ca_signing_key(ca.id).await?;
-        let ca_key = open_pem(
-            &self.ctx,
-            &sealed_ca_key,
-            &ca_key_context(ca.parent_ca_id, &ca.serial_number),
-        )?;
-        let ca_pem = ca.certificate_pem.clone();
-        let leaf = request.clone();
-        let issued = blocking(move || {
-            let issuer = IssuerMaterial {
-                certificate_pem: &ca_pem,
-                private_key_pem: &ca_key,
-            };
-            x509::issue_leaf(&issuer, &leaf)
-        })
-        .await?;
-        let sealed = self
-            .ctx
-            .keys
-            .seal(
-                issued.private_key_pem.as_bytes(),
-                &cert_key_context(ca.id, &issued.serial_number),
-            )
-            .map_err(|error| ApiError::internal(&error))?;
-        let key = issued.private_key_pem.clone();
-        Ok((
-            new_certificate(caller, ca, request, valid_days, issued, sealed),
-            key,
-        ))
-    }
-
-    /// Stores the signed certificate while its CA still has the facts the issue was decided
-    /// on; if it moved meanwhile, the engine decides again on the CA as it is now (the
-    /// signature does not depend on the CA's organization, so nothing is signed twice).
-    async fn store_issued(
-        &self,
-        caller: &Caller,
-        ca: &CertificateAuthority,
-        new: NewCertificate,
-    ) -> Result<Certificate, ApiError> {
-        let (ctx, actor, ca_id) = (&self.ctx, &caller.actor(), ca.id);
-        let mut decided_on = Some(ca_resource(ca));
-        decided(move || {
-            let first = decided_on.take();
-            let new = new.clone();
-            async move {
-                let issuer = match first {
-                    Some(facts) => facts,
-                    None => ca_resource(&ctx.ca_for(caller, ca_id, ISSUE).await?),
-                };
-                Ok(ctx.store.create_certificate(actor, new, issuer).await)
+        ca_id: Option<i64>,
+        ca_name: Option<&Text>,
+    ) -> Result<CertificateAuthority, ApiError> {
+        let id = match (ca_id, ca_name) {
+            (Some(id), None) => id,
+            (None, Some(name)) => {
+                let scope = self.ctx.policy.scope(&caller.principal());
+                let found = self
+                    .ctx
+                    .store
+                    .find_cas_by_name(name.as_str(), scope)
+                    .await?;
+                match found.as_slice() {
+                    [ca] => ca.id,
+                    // As a missing id: 404 for a superuser, 403 for anyone else.
+                    [] => {
+                        self.ctx.allow_missing(caller)?;
+                        return Err(not_found(CERTIFICATE_AUTHORITY));
+                    }
+                    _ => {
+                        return Err(ApiError::conflict(
+                            "ca_name names several certificate authorities; give ca_id",
+                        ));
+                    }
+                }
             }
-        })
-        .await
+            (Some(_), Some(_)) => {
+                return Err(ApiError::unprocessable(
+                    "invalid ca_name: give ca_id or ca_name, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::unprocessable(
+                    "invalid ca_id: the issuing CA is required (ca_id or ca_name)",
+                ));
+            }
+        };
+        self.ctx.ca_for(caller, id, ISSUE).await
     }
 }
 
-/// The store's row for a certificate signed by `ca` for `caller`: in the caller's
-/// organization, the caller its creator.
-fn new_certificate(
-    caller: &Caller,
-    ca: &CertificateAuthority,
-    request: LeafRequest,
-    valid_days: u32,
-    issued: x509::Issued,
-    sealed: Vec<u8>,
-) -> NewCertificate {
-    let principal = caller.principal();
-    NewCertificate {
-        ca_id: ca.id,
-        common_name: request.subject.common_name.trim().to_owned(),
-        subject_dn: issued.subject_dn,
-        certificate_type: request.kind.as_str().to_owned(),
-        serial_number: issued.serial_number,
-        key_type: request.key.key_type().to_owned(),
-        key_size: i64::from(request.key.key_size()),
-        valid_days: i64::from(valid_days),
-        not_before: issued.not_before,
-        not_after: issued.not_after,
-        san_dns_names: request.dns_names,
-        san_ip_addresses: request
-            .ip_addresses
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        certificate_pem: issued.certificate_pem,
-        encrypted_private_key: sealed,
-        organization_id: principal.organization,
-        created_by_user_id: Some(principal.id),
-    }
+/// The 201 answer of an issue, with the key the server made for the requester, if any.
+fn created(cert: Certificate, key: Option<Zeroizing<String>>) -> CreatedCert {
+    let mut out = CertOut::from(cert);
+    out.private_key = key.map(|key| key.as_str().to_owned());
+    CreatedCert::Created(Json(out))
 }

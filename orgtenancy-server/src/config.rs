@@ -51,6 +51,12 @@ pub struct ServerConfig {
     /// the app's lifetime and verifies ≈ 30 passwords a second on one core; logins beyond
     /// them wait in a queue, so a flood of logins cannot take more cores or memory than this.
     pub password_workers: usize,
+    /// The absolute `http(s)://` URL under which this server is reachable by relying parties
+    /// (no trailing slash): certificates issued by a CA without its own `crl_base_url` point
+    /// their CRL distribution point and AIA caIssuers URL under it (`{base}/crl/{slug}`,
+    /// `{base}/ca/{slug}.crt`). `None`: such certificates carry neither (a certificate must
+    /// not name a URL nobody can reach).
+    pub public_base_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +75,7 @@ impl Default for ServerConfig {
             max_header_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             password_workers: 1,
+            public_base_url: None,
         }
     }
 }
@@ -98,6 +105,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_header_bytes", &self.max_header_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("password_workers", &self.password_workers)
+            .field("public_base_url", &self.public_base_url)
             .finish()
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Context {
     pub(crate) keys: KeyCipher,
     /// Hashes and verifies passwords on the app's worker threads.
     pub(crate) passwords: Passwords,
+    /// Where relying parties reach the public PKI files ([`crate::ServerConfig`]).
+    pub(crate) public_base_url: Option<String>,
 }
 
 /// An authenticated caller: the user as stored now, and the token it presented.

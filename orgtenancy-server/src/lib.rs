@@ -70,6 +70,7 @@ mod params;
 mod passwords;
 pub mod payload;
 pub mod pki;
+mod published;
 pub mod request_log;
 mod resources;
 mod schema;
@@ -95,8 +96,8 @@ use poem_openapi::{OpenApiService, Tags, payload::Json};
 pub use config::ServerConfig;
 pub use lockouts::LockoutCleared;
 pub use resources::{
-    CaAssign, CaCreate, CaOut, CertCreate, CertOut, CertificateTypeName, KeyTypeName,
-    RevokeRequest, StatusName,
+    CaAssign, CaCreate, CaOut, CertCreate, CertOut, CertificateTypeName, CsrSign, KeyTypeName,
+    Renew, RevokeRequest, StatusName,
 };
 pub use schema::{
     AuditEntryOut, Health, LogoutRequest, OrganizationCreate, OrganizationOut, OrganizationUpdate,
@@ -188,6 +189,7 @@ pub async fn app(store: Arc<dyn ServerStore>, config: ServerConfig) -> Result<Ap
             .map_err(|error| AppError::Key(error.to_string()))?,
         throttle: LoginThrottle::new(&config),
         passwords: Passwords::new(config.password_workers),
+        public_base_url: config.public_base_url.clone(),
     });
     let api = OpenApiService::new(apis(&ctx), "orgtenancy", VERSION)
         .description(
@@ -208,7 +210,9 @@ pub async fn app(store: Arc<dyn ServerStore>, config: ServerConfig) -> Result<Ap
         .at("/", get(root));
     // The AuthZEN access evaluation API (`/access/v1`) and its PDP metadata.
     // The context as request data too, for the checker of `extract::Authenticated`.
-    let route = authzen::mount(route, Arc::clone(&ctx)).data(ctx);
+    let route = authzen::mount(route, Arc::clone(&ctx));
+    // The public PKI files: CRLs and CA certificates, without authentication.
+    let route = published::mount(route, Arc::clone(&ctx)).data(ctx);
     Ok(with_middleware(route, &config, params))
 }
 

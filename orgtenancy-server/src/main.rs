@@ -39,6 +39,12 @@ struct Cli {
     )]
     database_url: String,
 
+    /// The absolute `http(s)://` URL relying parties reach this server at: certificates of a
+    /// CA without its own `crl_base_url` name their CRL and issuer certificate under it
+    /// (`/crl/{slug}`, `/ca/{slug}.crt`). Unset: they name none.
+    #[arg(long, env = "ORGTENANCY_PUBLIC_BASE_URL", value_parser = parse_public_base_url)]
+    public_base_url: Option<String>,
+
     /// What to do instead of serving the API.
     #[command(subcommand)]
     command: Option<Command>,
@@ -173,6 +179,10 @@ fn parse_key_encryption_key(text: &str) -> Result<KeyEncryptionKey, String> {
         .map_err(|error| error.to_string())
 }
 
+fn parse_public_base_url(text: &str) -> Result<String, String> {
+    orgtenancy_server::pki::published::base_url(text).map_err(|error| error.to_string())
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
     /// Human-readable lines.
@@ -207,6 +217,7 @@ impl Cli {
             ),
             trust_forwarded_for: self.trust_forwarded_for,
             password_workers: usize::from(self.password_workers),
+            public_base_url: self.public_base_url.clone(),
         }
     }
 }

@@ -104,7 +104,7 @@ mod tests {
     use super::*;
     use crate::{
         authzen::model::EvaluationsRequest,
-        resources::{CaAssign, CaCreate, CertCreate, RevokeRequest},
+        resources::{CaAssign, CaCreate, CertCreate, CsrSign, Renew, RevokeRequest},
         schema::{
             LogoutRequest, OrganizationCreate, OrganizationUpdate, RefreshRequest, UserCreate,
             UserUpdate,
@@ -162,6 +162,19 @@ mod tests {
             limit("subject_dn", 0, 1024),
         ),
         ("CertificateRevoke", "reason", limit("reason", 0, 1024)),
+        ("CertificateSignCsr", "csr", limit("csr", 1, 65536)),
+        ("CertificateSignCsr", "ca_name", limit("ca_name", 1, 255)),
+        (
+            "CertificateSignCsr",
+            "common_name",
+            limit("common_name", 1, 64),
+        ),
+        (
+            "CertificateSignCsr",
+            "subject_dn",
+            limit("subject_dn", 0, 1024),
+        ),
+        ("CertificateRenew", "csr", limit("csr", 1, 65536)),
         ("AuthzenSubject", "type", limit("type", 0, 64)),
         ("AuthzenSubject", "id", limit("id", 0, 255)),
         ("AuthzenResource", "type", limit("type", 0, 64)),
@@ -181,6 +194,8 @@ mod tests {
         CaAssign::register(&mut registry);
         CertCreate::register(&mut registry);
         RevokeRequest::register(&mut registry);
+        CsrSign::register(&mut registry);
+        Renew::register(&mut registry);
         EvaluationsRequest::register(&mut registry);
         registry
     }

@@ -14,7 +14,7 @@ use super::{
     Adoption, CertificateAuthority, NewCertificateAuthority,
     rows::{CA_COLUMNS, CaRow, KeyTable, lock_ca, sealed_key, select_ca, with_tree},
 };
-use crate::CERTIFICATE_AUTHORITY;
+use crate::{CERTIFICATE_AUTHORITY, MAX_CRL_BASE_URL};
 
 /// FastPKI's resource type for CAs (SPEC §10); entries written before the change keep
 /// `certificate_authority`, as the audit log is append-only.
@@ -42,7 +42,7 @@ fn insert(name: String, new: NewCertificateAuthority, at: DateTime<Utc>) -> Sql 
         "INSERT INTO certificate_authorities (name, description, subject_dn, key_type, \
          key_size, valid_days, is_root, parent_ca_id, path_length, allow_leaf_certs, \
          serial_number, certificate_pem, encrypted_private_key, not_before, not_after, \
-         organization_id, created_by_user_id, created_at, updated_at) VALUES (",
+         organization_id, created_by_user_id, created_at, updated_at, crl_base_url) VALUES (",
     );
     sql.bind(name).push(", ").bind(new.description).push(", ");
     sql.bind(new.subject_dn)
@@ -70,12 +70,24 @@ fn insert(name: String, new: NewCertificateAuthority, at: DateTime<Utc>) -> Sql 
         .push(", ");
     sql.bind(new.organization_id.map(|id| id.0)).push(", ");
     sql.bind(new.created_by_user_id.map(|id| id.0)).push(", ");
-    sql.bind(at)
-        .push(", ")
-        .bind(at)
+    sql.bind(at).push(", ").bind(at).push(", ");
+    sql.bind(new.crl_base_url)
         .push(") RETURNING ")
         .push(CA_COLUMNS);
     sql
+}
+
+fn crl_base_url(url: Option<&str>) -> StoreResult<()> {
+    let Some(url) = url else { return Ok(()) };
+    validate::text("crl_base_url", url)?;
+    let length = url.chars().count();
+    if length == 0 || length > MAX_CRL_BASE_URL {
+        return Err(StoreError::Invalid {
+            field: "crl_base_url",
+            message: format!("1 to {MAX_CRL_BASE_URL} characters"),
+        });
+    }
+    Ok(())
 }
 
 pub(super) async fn create(
@@ -86,6 +98,7 @@ pub(super) async fn create(
 ) -> StoreResult<CertificateAuthority> {
     let name = validate::name(&new.name)?;
     validate::description(new.description.as_deref())?;
+    crl_base_url(new.crl_base_url.as_deref())?;
     let mut tx = store.begin().await?;
     if let Some(parent) = new.parent_ca_id {
         let Some(expected) = parent_expected else {

@@ -8,7 +8,7 @@ use orgtenancy_sqlx::{
 };
 
 use super::{
-    Certificate, CertificateStatus, NewCertificate,
+    Certificate, CertificateStatus, NewCertificate, NewCertificateKey,
     rows::{CERT_COLUMNS, CertRow, KeyTable, joined, lock_ca, lock_cert, sealed_key},
 };
 use crate::ALREADY_REVOKED;
@@ -32,14 +32,22 @@ fn cert_audit(
     }
 }
 
-/// The INSERT of `new` (its SANs joined as `dns` and `ips`) at `at`, returning the stored
-/// row.
-fn insert(new: NewCertificate, dns: String, ips: String, at: DateTime<Utc>) -> Sql {
+/// The SANs of a new certificate, each kind joined one per line.
+struct JoinedSans {
+    dns: String,
+    ips: String,
+    emails: String,
+}
+
+/// The INSERT of `new` (its SANs joined) at `at`, returning the stored row.
+fn insert(new: NewCertificate, sans: JoinedSans, at: DateTime<Utc>) -> Sql {
+    let JoinedSans { dns, ips, emails } = sans;
     let mut sql = Sql::new(
         "INSERT INTO certificates (ca_id, common_name, subject_dn, certificate_type, status, \
          serial_number, key_type, key_size, valid_days, not_before, not_after, \
          san_dns_names, san_ip_addresses, certificate_pem, encrypted_private_key, \
-         organization_id, created_by_user_id, created_at, updated_at) VALUES (",
+         organization_id, created_by_user_id, created_at, updated_at, san_email_addresses, \
+         key_source, renewed_from_id) VALUES (",
     );
     sql.bind(new.ca_id)
         .push(", ")
@@ -63,15 +71,23 @@ fn insert(new: NewCertificate, dns: String, ips: String, at: DateTime<Utc>) -> S
         .bind(new.not_after)
         .push(", ");
     sql.bind(dns).push(", ").bind(ips).push(", ");
+    let source = new.key.source();
+    let sealed = match new.key {
+        NewCertificateKey::Sealed(sealed) => Some(sealed),
+        NewCertificateKey::NotKept | NewCertificateKey::HeldByRequester => None,
+    };
     sql.bind(new.certificate_pem)
         .push(", ")
-        .bind(new.encrypted_private_key)
+        .bind(sealed)
         .push(", ");
     sql.bind(new.organization_id.map(|id| id.0)).push(", ");
     sql.bind(new.created_by_user_id.map(|id| id.0)).push(", ");
-    sql.bind(at)
+    sql.bind(at).push(", ").bind(at).push(", ");
+    sql.bind(emails)
         .push(", ")
-        .bind(at)
+        .bind(source.as_str())
+        .push(", ")
+        .bind(new.renewed_from_id)
         .push(") RETURNING ")
         .push(CERT_COLUMNS);
     sql
@@ -83,18 +99,32 @@ pub(super) async fn create(
     new: NewCertificate,
     issuer_expected: Resource,
 ) -> StoreResult<Certificate> {
-    let dns = joined(&new.san_dns_names, "san_dns_names")?;
-    let ips = joined(&new.san_ip_addresses, "san_ip_addresses")?;
+    let sans = JoinedSans {
+        dns: joined(&new.san_dns_names, "san_dns_names")?,
+        ips: joined(&new.san_ip_addresses, "san_ip_addresses")?,
+        emails: joined(&new.san_email_addresses, "san_email_addresses")?,
+    };
     let mut tx = store.begin().await?;
     // The issuer's row decided who may issue: it must not have moved meanwhile (and stays
     // put until the commit).
     lock_ca(&mut tx, new.ca_id, issuer_expected).await?;
-    let sql = insert(new, dns, ips, now());
+    let renewal = new.renewed_from_id;
+    let sql = insert(new, sans, now());
     // A serial number the CA used already, or an organization deleted meanwhile:
-    // `Conflict::Other` (the default meaning of a constraint of this statement).
+    // `Conflict::Other` (the default meaning of a constraint of this statement). Certificates
+    // are never deleted, so a renewal's original is there.
     let cert = tx.fetch_one::<CertRow>(sql).await?.into_certificate()?;
-    let detail = Some(format!("{} (CA {})", cert.common_name, cert.ca_id));
-    tx.audit(cert_audit("cert_create", actor, &cert, detail))
+    let (action, detail) = match renewal {
+        Some(from) => (
+            "cert_renew",
+            format!("{} (renews {from})", cert.common_name),
+        ),
+        None => (
+            "cert_create",
+            format!("{} (CA {})", cert.common_name, cert.ca_id),
+        ),
+    };
+    tx.audit(cert_audit(action, actor, &cert, Some(detail)))
         .await?;
     tx.commit().await?;
     Ok(cert)

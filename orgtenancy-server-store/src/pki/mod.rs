@@ -31,6 +31,7 @@
 
 mod cas;
 mod certificates;
+mod crls;
 mod reads;
 mod rows;
 
@@ -80,6 +81,8 @@ pub struct CertificateAuthority {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Where its CRL and certificate are published (`None`: the server's public base URL).
+    pub crl_base_url: Option<String>,
 }
 
 /// A new certificate authority: its certificate, its sealed key, and the engine's facts.
@@ -117,6 +120,8 @@ pub struct NewCertificateAuthority {
     pub organization_id: Option<OrgId>,
     /// The creator.
     pub created_by_user_id: Option<UserId>,
+    /// Where its CRL and certificate are published (at most 2048 characters).
+    pub crl_base_url: Option<String>,
 }
 
 /// A certificate's revocation state.
@@ -192,6 +197,63 @@ pub struct Certificate {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Email (rfc822Name) subject alternative names.
+    pub san_email_addresses: Vec<String>,
+    /// Who holds its private key.
+    pub key_source: KeySource,
+    /// The certificate this one renewed.
+    pub renewed_from_id: Option<i64>,
+}
+
+/// Who holds a certificate's private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeySource {
+    /// The server made it and keeps it sealed (it can be exported).
+    Server,
+    /// The server made it, handed it out once and kept nothing (`include_private_key: false`
+    /// keeps nothing either).
+    NotKept,
+    /// The requester made it and sent a CSR; the server never saw it.
+    Requester,
+}
+
+impl KeySource {
+    /// `server`, `none` or `csr`, as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Server => "server",
+            KeySource::NotKept => "none",
+            KeySource::Requester => "csr",
+        }
+    }
+
+    /// Parses [`KeySource::as_str`].
+    pub fn parse(s: &str) -> Option<KeySource> {
+        [KeySource::Server, KeySource::NotKept, KeySource::Requester]
+            .into_iter()
+            .find(|source| source.as_str() == s)
+    }
+}
+
+/// The private key of a new certificate, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewCertificateKey {
+    /// Sealed by the caller (never plaintext).
+    Sealed(Vec<u8>),
+    /// None is kept.
+    NotKept,
+    /// The requester holds it (a CSR).
+    HeldByRequester,
+}
+
+impl NewCertificateKey {
+    fn source(&self) -> KeySource {
+        match self {
+            NewCertificateKey::Sealed(_) => KeySource::Server,
+            NewCertificateKey::NotKept => KeySource::NotKept,
+            NewCertificateKey::HeldByRequester => KeySource::Requester,
+        }
+    }
 }
 
 /// A new certificate.
@@ -203,7 +265,7 @@ pub struct NewCertificate {
     pub common_name: String,
     /// The subject.
     pub subject_dn: String,
-    /// `server`, `client` or `dual_purpose`.
+    /// `server`, `client`, `dual_purpose` or `ca`.
     pub certificate_type: String,
     /// Serial number, lowercase hex.
     pub serial_number: String,
@@ -223,12 +285,44 @@ pub struct NewCertificate {
     pub san_ip_addresses: Vec<String>,
     /// The certificate, PEM.
     pub certificate_pem: String,
-    /// The private key, encrypted by the caller.
-    pub encrypted_private_key: Vec<u8>,
+    /// Email subject alternative names.
+    pub san_email_addresses: Vec<String>,
+    /// The private key, sealed by the caller, or why none is kept.
+    pub key: NewCertificateKey,
     /// The creator's organization.
     pub organization_id: Option<OrgId>,
     /// The creator.
     pub created_by_user_id: Option<UserId>,
+    /// The certificate this one renews (audited `cert_renew` instead of `cert_create`).
+    pub renewed_from_id: Option<i64>,
+}
+
+/// A revoked certificate, as a CRL lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedCertificate {
+    /// Serial number, lowercase hex.
+    pub serial_number: String,
+    /// When it was revoked.
+    pub revoked_at: DateTime<Utc>,
+    /// RFC 5280's reason name, as stored.
+    pub reason: Option<String>,
+}
+
+/// A CRL as signed and kept for its CA: served until a revocation or its age calls for a new
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedCrl {
+    /// The CRL number (RFC 5280 §5.2.3); each new CRL of a CA has a greater one.
+    pub number: i64,
+    /// How many revoked certificates it lists (revocations are never undone, so the same
+    /// count is the same list).
+    pub revoked_count: i64,
+    /// Its `thisUpdate`.
+    pub this_update: DateTime<Utc>,
+    /// Its `nextUpdate`.
+    pub next_update: DateTime<Utc>,
+    /// The signed CRL, DER.
+    pub der: Vec<u8>,
 }
 
 /// Narrows a certificate list (inside the caller's scope, never wider).
@@ -286,6 +380,14 @@ pub trait PkiStore: Send + Sync + 'static {
 
     /// The CAs in `scope` (over `organization_id` and `created_by_user_id`), by id.
     async fn list_cas(&self, scope: Scope, page: Page) -> StoreResult<Vec<CertificateAuthority>>;
+
+    /// The CAs named exactly `name` that are in `scope`, by id; at most two (enough to tell
+    /// one from several).
+    async fn find_cas_by_name(
+        &self,
+        name: &str,
+        scope: Scope,
+    ) -> StoreResult<Vec<CertificateAuthority>>;
 
     /// The CAs signed by `parent` that are in `scope`, by id (over the parent index).
     async fn list_child_cas(
@@ -352,4 +454,15 @@ pub trait PkiStore: Send + Sync + 'static {
         id: i64,
         expected: Resource,
     ) -> StoreResult<(Certificate, Vec<u8>)>;
+
+    /// Every certificate CA `ca_id` issued that is revoked, by id (for its CRL).
+    async fn revoked_certificates(&self, ca_id: i64) -> StoreResult<Vec<RevokedCertificate>>;
+
+    /// The CRL last published for CA `ca_id`, if any.
+    async fn published_crl(&self, ca_id: i64) -> StoreResult<Option<PublishedCrl>>;
+
+    /// Keeps `crl` as CA `ca_id`'s CRL when its number is greater than the kept one's (not
+    /// audited: a CRL is derived from audited revocations); returns the CRL kept afterwards —
+    /// `crl`, or a newer one another request published first. A missing CA is `NotFound`.
+    async fn publish_crl(&self, ca_id: i64, crl: PublishedCrl) -> StoreResult<PublishedCrl>;
 }

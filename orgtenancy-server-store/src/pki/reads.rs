@@ -8,7 +8,7 @@ use orgtenancy_sqlx::{Actor, Page, SqlStore, StoreError, StoreResult, statement:
 
 use super::{
     Adoption, Certificate, CertificateAuthority, CertificateFilter, NewCertificate,
-    NewCertificateAuthority, PkiStore, cas, certificates,
+    NewCertificateAuthority, PkiStore, PublishedCrl, RevokedCertificate, cas, certificates, crls,
     rows::{CA_COLUMNS, CERT_COLUMNS, CaRow, CertRow, select_ca, select_cert},
 };
 use crate::{CERTIFICATE, CERTIFICATE_AUTHORITY};
@@ -58,6 +58,23 @@ impl PkiStore for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
+        let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
+        Ok(rows.into_iter().map(CertificateAuthority::from).collect())
+    }
+
+    async fn find_cas_by_name(
+        &self,
+        name: &str,
+        scope: Scope,
+    ) -> StoreResult<Vec<CertificateAuthority>> {
+        validate::text("ca_name", name)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(CA_COLUMNS)
+            .push(" FROM certificate_authorities WHERE name = ")
+            .bind(name)
+            .push(" AND ")
+            .scope(scope, "organization_id", Some("created_by_user_id"))
+            .push(" ORDER BY id LIMIT 2");
         let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
         Ok(rows.into_iter().map(CertificateAuthority::from).collect())
     }
@@ -154,5 +171,17 @@ impl PkiStore for SqlStore {
         expected: Resource,
     ) -> StoreResult<(Certificate, Vec<u8>)> {
         certificates::export_key(self, actor, id, expected).await
+    }
+
+    async fn revoked_certificates(&self, ca_id: i64) -> StoreResult<Vec<RevokedCertificate>> {
+        crls::revoked(self, ca_id).await
+    }
+
+    async fn published_crl(&self, ca_id: i64) -> StoreResult<Option<PublishedCrl>> {
+        crls::current(self, ca_id).await
+    }
+
+    async fn publish_crl(&self, ca_id: i64, crl: PublishedCrl) -> StoreResult<PublishedCrl> {
+        crls::publish(self, ca_id, crl).await
     }
 }

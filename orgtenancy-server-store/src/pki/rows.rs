@@ -5,17 +5,18 @@ use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Resource, UserId};
 use orgtenancy_sqlx::{AuditedTx, Conflict, StoreError, StoreResult, statement::Sql};
 
-use super::{Certificate, CertificateAuthority, CertificateStatus};
-use crate::{CERTIFICATE, CERTIFICATE_AUTHORITY};
+use super::{Certificate, CertificateAuthority, CertificateStatus, KeySource};
+use crate::{CERTIFICATE, CERTIFICATE_AUTHORITY, NO_PRIVATE_KEY};
 
 pub(super) const CA_COLUMNS: &str = "id, name, description, subject_dn, key_type, key_size, valid_days, \
      is_root, parent_ca_id, path_length, allow_leaf_certs, serial_number, certificate_pem, \
-     not_before, not_after, organization_id, created_by_user_id, created_at, updated_at";
+     not_before, not_after, organization_id, created_by_user_id, created_at, updated_at, \
+     crl_base_url";
 
 pub(super) const CERT_COLUMNS: &str = "id, ca_id, common_name, subject_dn, certificate_type, status, \
      serial_number, key_type, key_size, valid_days, not_before, not_after, revoked_at, \
      revocation_reason, san_dns_names, san_ip_addresses, certificate_pem, organization_id, \
-     created_by_user_id, created_at, updated_at";
+     created_by_user_id, created_at, updated_at, san_email_addresses, key_source, renewed_from_id";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct CaRow {
@@ -38,6 +39,7 @@ pub(super) struct CaRow {
     created_by_user_id: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    crl_base_url: Option<String>,
 }
 
 impl From<CaRow> for CertificateAuthority {
@@ -62,6 +64,7 @@ impl From<CaRow> for CertificateAuthority {
             created_by_user_id: row.created_by_user_id.map(UserId),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            crl_base_url: row.crl_base_url,
         }
     }
 }
@@ -89,6 +92,9 @@ pub(super) struct CertRow {
     created_by_user_id: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    san_email_addresses: String,
+    key_source: String,
+    renewed_from_id: Option<i64>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -102,6 +108,10 @@ impl CertRow {
     pub(super) fn into_certificate(self) -> StoreResult<Certificate> {
         let Some(status) = CertificateStatus::parse(&self.status) else {
             tracing::error!(certificate = self.id, "corrupt row: unknown status");
+            return Err(StoreError::Internal);
+        };
+        let Some(key_source) = KeySource::parse(&self.key_source) else {
+            tracing::error!(certificate = self.id, "corrupt row: unknown key source");
             return Err(StoreError::Internal);
         };
         Ok(Certificate {
@@ -126,6 +136,9 @@ impl CertRow {
             created_by_user_id: self.created_by_user_id.map(UserId),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            san_email_addresses: lines(&self.san_email_addresses),
+            key_source,
+            renewed_from_id: self.renewed_from_id,
         })
     }
 }
@@ -235,8 +248,9 @@ pub(super) async fn sealed_key(
     })
     .push(" WHERE id = ")
     .bind(id);
-    let (key,): (Vec<u8>,) = tx.fetch_one(sql).await?;
-    Ok(key)
+    // Only certificates may lack a key (made for a CSR, or none kept on request).
+    let (key,): (Option<Vec<u8>>,) = tx.fetch_one(sql).await?;
+    key.ok_or(StoreError::Conflict(NO_PRIVATE_KEY))
 }
 
 /// The tables that hold sealed keys.

@@ -8,6 +8,9 @@
 //!
 //! * [`pki`]: the resource tables (CAs, certificates) and their typed errors; [`pki_writes`]:
 //!   each write re-checks the row it was decided on, and a CA move is audited per organization.
+//! * [`keys_and_renewals`]: certificates without a kept key, email SANs, renewals, CAs found
+//!   by name in a scope; [`crls`]: the revoked certificates of a CA and its kept CRL, whose
+//!   number only grows.
 //! * [`throttle`]: the login-attempt counters, and the audited clearing of a lockout.
 //! * [`upgrade`]: a database created by the release before the split (all four migrations of
 //!   one set, rows in every table) opens with the split crates, keeps every row and its audit
@@ -45,6 +48,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod crls;
+mod keys_and_renewals;
 mod pki;
 mod pki_writes;
 mod release;

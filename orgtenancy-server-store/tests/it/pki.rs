@@ -6,7 +6,7 @@ use chrono::Utc;
 use orgtenancy_core::{OrgId, Resource, Scope, UserId};
 use orgtenancy_server_store::{
     ALREADY_REVOKED, CERTIFICATE, CERTIFICATE_AUTHORITY, Certificate, CertificateAuthority,
-    NewCertificate, NewCertificateAuthority, PkiStore,
+    NewCertificate, NewCertificateAuthority, NewCertificateKey, PkiStore,
 };
 use orgtenancy_sqlx::{AuditFilter, Conflict, Page, SqlStore, Store, StoreError};
 
@@ -64,6 +64,7 @@ pub(crate) fn new_ca(
         not_after: Utc::now(),
         organization_id: organization,
         created_by_user_id: creator,
+        crl_base_url: None,
     }
 }
 
@@ -81,10 +82,12 @@ pub(crate) fn new_cert(ca: i64, serial: &str, organization: Option<OrgId>) -> Ne
         not_after: Utc::now(),
         san_dns_names: vec!["host".to_owned()],
         san_ip_addresses: vec![],
+        san_email_addresses: vec![],
         certificate_pem: "pem".to_owned(),
-        encrypted_private_key: vec![4, 5, 6],
+        key: NewCertificateKey::Sealed(vec![4, 5, 6]),
         organization_id: organization,
         created_by_user_id: None,
+        renewed_from_id: None,
     }
 }
 

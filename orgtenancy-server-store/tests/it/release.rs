@@ -72,6 +72,25 @@ pub const RELEASE_CHECKSUMS: [(Backend, [(i64, &str); 4]); 2] = [
     ),
 ];
 
+/// The migrations a database of today's crates has applied: the release's (with the release's
+/// checksums), then those added since (`20250605000000_pki_fastpki`), with their files'.
+pub fn current_checksums(backend: Backend) -> Vec<(i64, String)> {
+    let migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        _ => sqlx::migrate!("./migrations/postgres"),
+    };
+    let release = release_checksums(backend);
+    let last = release.last().map_or(0, |(version, _)| *version);
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let since = migrator
+        .iter()
+        .filter(|migration| migration.version > last)
+        .map(|migration| (migration.version, hex(&migration.checksum)));
+    let all: Vec<(i64, String)> = release.into_iter().chain(since).collect();
+    assert!(all.len() > 4, "the migrations since the release are listed");
+    all
+}
+
 /// The release's applied migrations for `backend`, as `(version, checksum in hex)`.
 pub fn release_checksums(backend: Backend) -> Vec<(i64, String)> {
     let (_, files) = RELEASE_CHECKSUMS

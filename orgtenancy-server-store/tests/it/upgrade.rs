@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use orgtenancy_core::Scope;
-use orgtenancy_server_store::{CertificateStatus, PkiStore, ThrottleKind, ThrottleStore};
+use orgtenancy_server_store::{
+    CertificateStatus, KeySource, PkiStore, ThrottleKind, ThrottleStore,
+};
 use orgtenancy_sqlx::{
     Backend, NewOrganization, Page, SqlStore, Store, sqlite_options, statement::Sql,
 };
@@ -15,17 +17,19 @@ use sqlx::{SqlitePool, postgres::PgPoolOptions};
 use crate::{
     pki::{ca_facts, cert_facts, new_ca, new_cert},
     release::{
-        Written, applied, populate, release_checksums, release_migrations, release_migrator,
+        Written, applied, current_checksums, populate, release_checksums, release_migrations,
+        release_migrator,
     },
     support::{drop_schema, postgres_schema, root},
 };
 
 /// Every table of both crates (and sqlx's), by name.
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "_sqlx_migrations",
     "audit_chain_head",
     "audit_log",
     "certificate_authorities",
+    "certificate_revocation_lists",
     "certificates",
     "login_throttle",
     "organizations",
@@ -159,6 +163,17 @@ async fn new_writes_work(store: &SqlStore, old: &Written) {
         .await
         .expect("issue from the release's CA");
     let cert = store.get_certificate(old.cert).await.expect("certificate");
+    // The rebuilt certificates table (SQLite) kept the row, its key, and the id counter.
+    assert_eq!(cert.key_source, KeySource::Server);
+    assert_eq!(
+        (cert.renewed_from_id, cert.san_email_addresses.len()),
+        (None, 0)
+    );
+    assert!(issued.id > old.cert, "ids are never reused");
+    store
+        .export_certificate_key(&actor, cert.id, cert_facts(&cert))
+        .await
+        .expect("the release's certificate key");
     store
         .revoke_certificate(&actor, cert.id, cert_facts(&cert), None)
         .await
@@ -184,7 +199,7 @@ async fn new_writes_work(store: &SqlStore, old: &Written) {
     assert_eq!(issued.organization_id, Some(old.org.id));
     let report = store.verify_audit_chain().await.expect("verify");
     assert!(report.ok, "{report:?}");
-    assert_eq!(report.entries_checked, old.entries + 5);
+    assert_eq!(report.entries_checked, old.entries + 6);
 }
 
 /// The release's database, then the upgrade: tenancy `connect` and this crate's `migrate`.
@@ -198,8 +213,8 @@ async fn upgrade(db: Empty) {
         .expect("the server's migrations");
     assert_eq!(
         applied(&store).await,
-        release_checksums(db.backend),
-        "nothing ran again, every checksum is the release's"
+        current_checksums(db.backend),
+        "nothing ran again, every checksum is the release's, and the newer migrations ran"
     );
     rows_kept(&store, &old).await;
     new_writes_work(&store, &old).await;
@@ -252,7 +267,7 @@ async fn fresh(db: Empty) {
     drop(server);
     let store = SqlStore::connect(&db.url).await.expect("reopen");
     assert_eq!(tables(&store).await, TABLES);
-    assert_eq!(applied(&store).await, release_checksums(db.backend));
+    assert_eq!(applied(&store).await, current_checksums(db.backend));
     assert!(store.verify_audit_chain().await.expect("verify").ok);
     store.close().await;
     db.finish().await;

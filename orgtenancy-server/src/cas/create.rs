@@ -10,7 +10,10 @@ use crate::{
     cas::open_pem,
     context::{Caller, Context},
     error::ApiError,
-    pki::x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
+    pki::{
+        published,
+        x509::{self, CaRequest, IssuerMaterial, KeyAlgorithm, Subject},
+    },
     resources::{CaCreate, blocking, ca_key_context, ca_resource, decided},
     validate,
 };
@@ -22,6 +25,7 @@ pub(crate) struct CaPlan {
     request: CaRequest,
     parent_ca_id: Option<i64>,
     allow_leaf_certs: bool,
+    crl_base_url: Option<String>,
 }
 
 /// Checks the body of `POST /cas`: 422 naming the field for anything wrong.
@@ -36,13 +40,20 @@ pub(crate) fn plan(body: CaCreate) -> Result<CaPlan, ApiError> {
         key: KeyAlgorithm::parse(body.key_type.as_str(), body.key_size)?,
         valid_days: body.valid_days,
         path_length: body.path_length,
+        published: None,
     };
+    let crl_base_url = body
+        .crl_base_url
+        .as_ref()
+        .map(|url| published::base_url(url.as_str()))
+        .transpose()?;
     Ok(CaPlan {
         name,
         description,
         request,
         parent_ca_id: body.parent_ca_id,
         allow_leaf_certs: body.allow_leaf_certs,
+        crl_base_url,
     })
 }
 
@@ -85,7 +96,12 @@ pub(crate) async fn create_ca(
     let parent_facts = parent.as_ref().map(|(ca, _)| ca_resource(ca));
     let key = plan.request.key;
     let valid_days = plan.request.valid_days;
-    let (issued, sealed) = sign(ctx, plan.request, parent).await?;
+    let request = CaRequest {
+        // An intermediate names where its parent publishes its CRL and certificate.
+        published: parent.as_ref().and_then(|(ca, _)| ctx.published_at(ca)),
+        ..plan.request
+    };
+    let (issued, sealed) = sign(ctx, request, parent).await?;
     let private_key = issued.private_key_pem.clone();
     let path_length = x509::path_length_of(&issued.certificate_pem)?;
     let principal = caller.principal();
@@ -106,6 +122,7 @@ pub(crate) async fn create_ca(
         not_after: issued.not_after,
         organization_id: principal.organization,
         created_by_user_id: Some(principal.id),
+        crl_base_url: plan.crl_base_url,
     };
     let ca = store_created(ctx, caller, new, parent_facts).await?;
     Ok((ca, private_key))

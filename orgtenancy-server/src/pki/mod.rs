@@ -9,6 +9,7 @@
 pub mod crl;
 pub mod csr;
 pub mod keycrypt;
+pub mod published;
 mod keys;
 pub mod san;
 mod subject;

@@ -51,6 +51,8 @@ pub struct CaRequest {
     pub valid_days: u32,
     /// How many CAs may follow it in a chain (`None`: unlimited).
     pub path_length: Option<u8>,
+    /// Where the parent's CRL and certificate are published (intermediates only).
+    pub published: Option<super::published::PublishedAt>,
 }
 
 /// The purpose of a leaf certificate.
@@ -62,6 +64,9 @@ pub enum LeafKind {
     Client,
     /// Both.
     ServerClient,
+    /// A CA certificate issued as a certificate (FastPKI's `ca` type): CA:TRUE with path
+    /// length 0, for keyCertSign and cRLSign; the server does not sign with it.
+    Ca,
 }
 
 impl LeafKind {
@@ -71,9 +76,10 @@ impl LeafKind {
             "server" => Ok(LeafKind::Server),
             "client" => Ok(LeafKind::Client),
             "dual_purpose" => Ok(LeafKind::ServerClient),
+            "ca" => Ok(LeafKind::Ca),
             _ => Err(invalid(
                 "certificate_type",
-                "must be `server`, `client` or `dual_purpose`",
+                "must be `server`, `client`, `dual_purpose` or `ca`",
             )),
         }
     }
@@ -84,6 +90,7 @@ impl LeafKind {
             LeafKind::Server => "server",
             LeafKind::Client => "client",
             LeafKind::ServerClient => "dual_purpose",
+            LeafKind::Ca => "ca",
         }
     }
 }
@@ -106,6 +113,8 @@ pub struct LeafRequest {
     pub key: KeyAlgorithm,
     /// Days of validity (1–3650), cut at the issuer's expiry.
     pub valid_days: u32,
+    /// Where the issuing CA's CRL and certificate are published (`None`: nowhere known).
+    pub published: Option<super::published::PublishedAt>,
 }
 
 impl LeafRequest {
@@ -217,7 +226,8 @@ pub fn issue_intermediate(
         path_length: child_path_length,
         ..request.clone()
     };
-    let (params, key) = ca_params(&request, Some(facts.not_after))?;
+    let (mut params, key) = ca_params(&request, Some(facts.not_after))?;
+    super::crl::name_published(&mut params, request.published.as_ref())?;
     let issuer = load_issuer(parent)?;
     let cert = params
         .signed_by(&key, &issuer)
@@ -246,8 +256,14 @@ pub(super) fn leaf_params(
         return Err(invalid("valid_days", "must be 1 to 3650"));
     }
     let facts = issuer_facts(ca.certificate_pem)?;
-    if facts.path_length.is_none() {
-        return Err(PkiError::IssuerRefuses("the issuer is not a CA".into()));
+    match facts.path_length {
+        None => return Err(PkiError::IssuerRefuses("the issuer is not a CA".into())),
+        Some(Some(0)) if request.kind == LeafKind::Ca => {
+            return Err(PkiError::IssuerRefuses(
+                "the issuer's path length forbids CA certificates under it".into(),
+            ));
+        }
+        Some(_) => {}
     }
     let request = &request.clone().named_by_common_name()?;
     let mut params = CertificateParams::default();
@@ -258,7 +274,16 @@ pub(super) fn leaf_params(
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
+    if request.kind == LeafKind::Ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+    }
     params.extended_key_usages = match request.kind {
+        LeafKind::Ca => vec![],
         LeafKind::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
         LeafKind::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
         LeafKind::ServerClient => {
@@ -269,6 +294,7 @@ pub(super) fn leaf_params(
         }
     };
     params.use_authority_key_identifier_extension = true;
+    super::crl::name_published(&mut params, request.published.as_ref())?;
     set_validity_and_serial(&mut params, request.valid_days, Some(facts.not_after))?;
     Ok(params)
 }

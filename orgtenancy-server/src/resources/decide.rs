@@ -90,7 +90,7 @@ impl Context {
     }
 
     /// The engine's decision on acting on a resource id that no row has.
-    fn allow_missing(&self, caller: &Caller) -> Result<(), ApiError> {
+    pub(crate) fn allow_missing(&self, caller: &Caller) -> Result<(), ApiError> {
         ApiError::unless_allowed(self.policy.authorize_missing_resource(&caller.principal()))
     }
 }

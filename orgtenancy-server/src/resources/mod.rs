@@ -3,14 +3,16 @@
 //! loop and running the CPU-heavy X.509 work off the async runtime, in [`decide`].
 
 mod decide;
+mod signing;
 
 use chrono::{DateTime, Utc};
-use orgtenancy_server_store::{Certificate, CertificateAuthority};
+use orgtenancy_server_store::{Certificate, CertificateAuthority, KeySource};
 use poem_openapi::{Enum, Object};
 
 pub(crate) use self::decide::{
     blocking, ca_key_context, ca_resource, cert_key_context, cert_resource, decided,
 };
+pub use self::signing::{CsrSign, Renew};
 use crate::text::Text;
 
 /// A certificate authority. Carries its private key only in the answers of `POST /cas/` (the
@@ -59,6 +61,10 @@ pub struct CaOut {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Where its CRL and certificate are published for what it issues (`null`: under the
+    /// server's `--public-base-url`).
+    #[oai(nullable)]
+    pub crl_base_url: Option<String>,
     /// The certificate, PEM.
     pub certificate: String,
     /// PEM certificates from this CA's parent up to the root (`GET /cas/{id}` only).
@@ -90,6 +96,7 @@ impl From<CertificateAuthority> for CaOut {
             created_by_user_id: ca.created_by_user_id.map(|id| id.0),
             created_at: ca.created_at,
             updated_at: ca.updated_at,
+            crl_base_url: ca.crl_base_url,
             certificate: ca.certificate_pem,
             chain: None,
             private_key: None,
@@ -125,7 +132,7 @@ fn default_ca_days() -> u32 {
     3650
 }
 
-fn default_cert_days() -> u32 {
+pub(crate) fn default_cert_days() -> u32 {
     365
 }
 
@@ -177,8 +184,9 @@ pub struct CaCreate {
     /// Whether it issues leaf certificates (default true).
     #[oai(default = "default_true")]
     pub allow_leaf_certs: bool,
-    /// Accepted for FastPKI compatibility (SPEC §10) and not used yet: the base URL of this
-    /// CA's CRL and certificate files, for the distribution points of what it issues.
+    /// The absolute `http(s)://` base URL under which this CA's CRL and certificate are
+    /// published (`{base}/crl/{slug}`, `{base}/ca/{slug}.crt`), named by what it issues as
+    /// CRL distribution point and AIA caIssuers; default: the server's `--public-base-url`.
     #[oai(validator(max_length = 2048))]
     pub crl_base_url: Option<Text>,
 }
@@ -205,6 +213,9 @@ pub enum CertificateTypeName {
     Client,
     /// Both.
     DualPurpose,
+    /// A CA certificate (CA:TRUE, path length 0), kept as a certificate: the server does not
+    /// issue from it.
+    Ca,
 }
 
 impl CertificateTypeName {
@@ -214,6 +225,7 @@ impl CertificateTypeName {
             CertificateTypeName::Server => "server",
             CertificateTypeName::Client => "client",
             CertificateTypeName::DualPurpose => "dual_purpose",
+            CertificateTypeName::Ca => "ca",
         }
     }
 }
@@ -291,7 +303,7 @@ pub struct CertOut {
     pub common_name: String,
     /// The subject.
     pub subject_dn: String,
-    /// `server`, `client` or `dual_purpose`.
+    /// `server`, `client`, `dual_purpose` or `ca`.
     pub certificate_type: String,
     /// `valid` or `revoked`.
     pub status: String,
@@ -319,6 +331,14 @@ pub struct CertOut {
     pub san_dns_names: Vec<String>,
     /// IP subject alternative names.
     pub san_ip_addresses: Vec<String>,
+    /// Email subject alternative names.
+    pub san_email_addresses: Vec<String>,
+    /// Whether the server keeps its private key (false: made for a CSR, or none kept on
+    /// request), i.e. whether it can be exported.
+    pub private_key_kept: bool,
+    /// The certificate this one renewed.
+    #[oai(nullable)]
+    pub renewed_from_id: Option<i64>,
     /// The owning organization.
     #[oai(nullable)]
     pub organization_id: Option<i64>,
@@ -355,6 +375,9 @@ impl From<Certificate> for CertOut {
             issuer_id: cert.ca_id,
             san_dns_names: cert.san_dns_names,
             san_ip_addresses: cert.san_ip_addresses,
+            san_email_addresses: cert.san_email_addresses,
+            private_key_kept: cert.key_source == KeySource::Server,
+            renewed_from_id: cert.renewed_from_id,
             organization_id: cert.organization_id.map(|id| id.0),
             created_by_user_id: cert.created_by_user_id.map(|id| id.0),
             created_at: cert.created_at,

@@ -13,7 +13,10 @@ use orgtenancy_core::CapabilitySet;
 
 use crate::{
     capabilities::{CAN_CREATE_CERT, FlagChanges, Flags, flag_literal, with_capability_catalog},
-    resources::{CaAssign, CaCreate, CertCreate, CertificateTypeName, KeyTypeName, RevokeRequest},
+    resources::{
+        CaAssign, CaCreate, CertCreate, CertificateTypeName, CsrSign, KeyTypeName, Renew,
+        RevokeRequest,
+    },
     text::Text,
 };
 
@@ -159,6 +162,31 @@ impl Example for CertCreate {
             san_email_addresses: Vec::new(),
             include_private_key: None,
         }
+    }
+}
+
+impl Example for CsrSign {
+    fn example() -> Self {
+        CsrSign {
+            csr: text(
+                "-----BEGIN CERTIFICATE REQUEST-----\n…\n-----END CERTIFICATE REQUEST-----\n",
+            ),
+            ca_id: None,
+            ca_name: Some(text("Acme Issuing CA")),
+            certificate_type: CertificateTypeName::Server,
+            valid_days: 90,
+            common_name: None,
+            subject_dn: None,
+            san_dns_names: vec![text("api.acme.example")],
+            san_ip_addresses: Vec::new(),
+            san_email_addresses: Vec::new(),
+        }
+    }
+}
+
+impl Example for Renew {
+    fn example() -> Self {
+        Renew { csr: None }
     }
 }
 

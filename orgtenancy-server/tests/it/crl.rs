@@ -42,6 +42,7 @@ fn a_crl_lists_every_revoked_serial_and_verifies_against_its_ca() {
             key,
             valid_days: 30,
             path_length: None,
+            published: None,
         })
         .unwrap();
         let issuer = IssuerMaterial {
@@ -59,6 +60,7 @@ fn a_crl_lists_every_revoked_serial_and_verifies_against_its_ca() {
                     email_addresses: vec![],
                     key: KeyAlgorithm::parse("ec", None).unwrap(),
                     valid_days: 10,
+                    published: None,
                 },
             )
             .unwrap()
@@ -135,6 +137,7 @@ fn a_crl_lists_every_revoked_serial_and_verifies_against_its_ca() {
             key: KeyAlgorithm::parse("ec", None).unwrap(),
             valid_days: 30,
             path_length: None,
+            published: None,
         })
         .unwrap();
         std::fs::write(dir.path().join("other.pem"), &other.certificate_pem).unwrap();
@@ -153,6 +156,7 @@ fn a_crl_needs_its_next_update_after_this_update() {
         key: KeyAlgorithm::parse("ec", None).unwrap(),
         valid_days: 30,
         path_length: None,
+        published: None,
     })
     .unwrap();
     let issuer = IssuerMaterial {

@@ -50,6 +50,7 @@ fn request() -> LeafRequest {
         email_addresses: vec![],
         key: KeyAlgorithm::parse("ec", None).unwrap(),
         valid_days: 30,
+        published: None,
     }
 }
 
@@ -63,6 +64,7 @@ fn a_csr_is_signed_with_its_own_key_and_chains_to_the_ca() {
         key: KeyAlgorithm::Rsa(2048),
         valid_days: 30,
         path_length: None,
+        published: None,
     })
     .unwrap();
     let issuer = IssuerMaterial {

@@ -128,6 +128,17 @@ fn rows() -> Vec<Row> {
         row([200, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/{fresh_cert_none}/revoke", Some("{}"), REVOKE, "revoke an org-less certificate"),
         row([200, 200, 403, 200, 403, 403, 403, 403, 200], POST, "/certificates/{fresh_cert_mover}/revoke", Some("{}"), REVOKE, "revoke the mover's certificate"),
         row([409, 409, 403, 409, 403, 403, 403, 403, 403], POST, "/certificates/{revoked_a}/revoke", Some("{}"), REVOKE, "revoke a revoked certificate"),
+        row([201, 201, 403, 201, 403, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_id": {ca_a}}"#), CERT, "sign a CSR by the CA in A"),
+        row([201, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "client", "ca_id": {ca_none}}"#), CERT, "sign a CSR by the org-less CA"),
+        row([201, 201, 403, 201, 403, 403, 403, 403, 201], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_id": {ca_mover}}"#), CERT, "sign a CSR by the mover's CA"),
+        row([404, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_id": {missing}}"#), CERT, "sign a CSR by a missing CA"),
+        row([201, 201, 403, 201, 403, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_name": "ca-a"}"#), CERT, "sign a CSR by the name of the CA in A"),
+        row([404, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_name": "no such CA"}"#), CERT, "sign a CSR by a name no CA has"),
+        row([409, 409, 403, 409, 409, 403, 403, 403, 403], POST, "/certificates/sign-csr", Some(r#"{"csr": {csr}, "certificate_type": "server", "ca_name": "twin"}"#), CERT, "sign a CSR by a name two readable CAs have"),
+        row([201, 201, 403, 201, 403, 403, 403, 403, 403], POST, "/certificates/{fresh_cert_a}/renew", Some("{}"), CERT, "renew a certificate in A"),
+        row([201, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/{cert_none}/renew", Some("{}"), CERT, "renew an org-less certificate"),
+        row([201, 201, 403, 201, 403, 403, 403, 403, 201], POST, "/certificates/{fresh_cert_mover}/renew", Some("{}"), CERT, "renew the mover's certificate"),
+        row([404, 403, 403, 403, 403, 403, 403, 403, 403], POST, "/certificates/{missing}/renew", Some("{}"), CERT, "renew a missing certificate"),
         row([200, 200, 403, 200, 403, 403, 403, 403, 403], GET, "/cas/{ca_a}/private-key", None, EXPORT, "export the key of a CA in A"),
         row([200, 200, 403, 200, 200, 403, 403, 403, 403], GET, "/export/ca/{ca_a}/certificate", None, None, "download the certificate of a CA in A"),
         row([200, 403, 403, 403, 403, 403, 403, 403, 403], GET, "/export/ca/{ca_none}/certificate", None, None, "download the certificate of an org-less CA"),
@@ -169,6 +180,18 @@ pub struct PkiWorld {
     cert_none: i64,
     cert_mover: i64,
     revoked_a: i64,
+    /// A CSR, as a JSON string.
+    csr: String,
+    /// Two CAs of A named `twin`.
+    twins: [i64; 2],
+}
+
+/// A CSR for `csr.example.com`, PEM as a JSON string.
+fn csr_json() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["csr.example.com".to_owned()]).unwrap();
+    let pem = params.serialize_request(&key).unwrap().pem().unwrap();
+    serde_json::to_string(&pem).unwrap()
 }
 
 /// Sets exactly these flags on `user` (as the superuser).
@@ -243,6 +266,11 @@ impl PkiWorld {
         let cert_none = issue(&h, &root, ca_none, "none.example.com").await;
         let cert_mover = issue(&h, &mover_token, ca_mover, "mover.example.com").await;
         let revoked_a = issue(&h, &admin_a, ca_a, "revoked.example.com").await;
+        // Two CAs of A with one name: `sign-csr` by that name is ambiguous.
+        let twins = [
+            create_ca(&h, &admin_a, "twin").await,
+            create_ca(&h, &admin_a, "twin").await,
+        ];
         h.post(
             &format!("/certificates/{revoked_a}/revoke"),
             Some(&admin_a),
@@ -268,6 +296,8 @@ impl PkiWorld {
             cert_none,
             cert_mover,
             revoked_a,
+            csr: csr_json(),
+            twins,
         };
         world.move_mover(org_b).await;
         world
@@ -309,7 +339,8 @@ impl PkiWorld {
             .replace("{cert_a}", &self.cert_a.to_string())
             .replace("{cert_none}", &self.cert_none.to_string())
             .replace("{cert_mover}", &self.cert_mover.to_string())
-            .replace("{revoked_a}", &self.revoked_a.to_string());
+            .replace("{revoked_a}", &self.revoked_a.to_string())
+            .replace("{csr}", &self.csr);
         if out.contains("{fresh_ca_a}") {
             let id = create_ca(&self.h, &self.admin_a, &format!("fresh-a-{n}")).await;
             out = out.replace("{fresh_ca_a}", &id.to_string());
@@ -464,17 +495,17 @@ async fn lists_are_scoped(backend: Backend) {
     let cases: [(Col, Vec<i64>, Vec<i64>); 6] = [
         (
             Col::Superuser,
-            vec![w.ca_a, w.ca_none, w.ca_mover, b_ca],
+            vec![w.ca_a, w.ca_none, w.ca_mover, b_ca, w.twins[0], w.twins[1]],
             vec![w.cert_a, w.cert_none, w.cert_mover, w.revoked_a, b_cert],
         ),
         (
             Col::AdminA,
-            vec![w.ca_a, w.ca_mover],
+            vec![w.ca_a, w.ca_mover, w.twins[0], w.twins[1]],
             vec![w.cert_a, w.cert_mover, w.revoked_a],
         ),
         (
             Col::UserANoFlag,
-            vec![w.ca_a, w.ca_mover],
+            vec![w.ca_a, w.ca_mover, w.twins[0], w.twins[1]],
             vec![w.cert_a, w.cert_mover, w.revoked_a],
         ),
         (Col::AdminB, vec![b_ca], vec![b_cert]),

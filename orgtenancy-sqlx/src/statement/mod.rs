@@ -78,7 +78,7 @@ pub fn now() -> DateTime<Utc> {
 }
 
 /// A value bound to a statement: an `i64`, a `String` (or `&str`), a `bool`, a
-/// `DateTime<Utc>`, a `Vec<u8>`, or an `Option` of an `i64` or a `String`.
+/// `DateTime<Utc>`, a `Vec<u8>`, or an `Option` of an `i64`, a `String` or a `Vec<u8>`.
 #[derive(Debug, Clone)]
 pub struct Arg(Value);
 
@@ -91,6 +91,7 @@ enum Value {
     Bool(bool),
     Time(DateTime<Utc>),
     Bytes(Vec<u8>),
+    OptBytes(Option<Vec<u8>>),
 }
 
 impl From<i64> for Arg {
@@ -138,6 +139,12 @@ impl From<DateTime<Utc>> for Arg {
 impl From<Vec<u8>> for Arg {
     fn from(value: Vec<u8>) -> Arg {
         Arg(Value::Bytes(value))
+    }
+}
+
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(value: Option<Vec<u8>>) -> Arg {
+        Arg(Value::OptBytes(value))
     }
 }
 
@@ -226,6 +233,7 @@ impl Sql {
         bool: Encode<'static, DB> + Type<DB>,
         DateTime<Utc>: Encode<'static, DB> + Type<DB>,
         Vec<u8>: Encode<'static, DB> + Type<DB>,
+        Option<Vec<u8>>: Encode<'static, DB> + Type<DB>,
     {
         let mut qb = QueryBuilder::new("");
         for part in self.parts {
@@ -247,6 +255,7 @@ impl Sql {
                         Value::Bool(v) => qb.push_bind(v),
                         Value::Time(v) => qb.push_bind(v),
                         Value::Bytes(v) => qb.push_bind(v),
+                        Value::OptBytes(v) => qb.push_bind(v),
                     };
                 }
             }
