@@ -163,6 +163,24 @@ impl Store for SqlStore {
         Ok(rows.into_iter().map(Organization::from).collect())
     }
 
+    async fn search_organizations(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<Organization>> {
+        let page = validate::keyset_page(page)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(ORG_COLUMNS)
+            .push(" FROM organizations WHERE ")
+            .scope(scope, "id", None)
+            .push(" AND ")
+            .scope(within, "id", None)
+            .keyset("id", page);
+        let rows: Vec<OrgRow> = self.read_all(sql).await?;
+        Ok(rows.into_iter().map(Organization::from).collect())
+    }
+
     async fn update_organization(
         &self,
         actor: &Actor,

@@ -36,6 +36,16 @@ pub trait Store: Send + Sync + 'static {
     /// The organizations in `scope` (the organization column is the row's id), by id.
     async fn list_organizations(&self, scope: Scope, page: Page) -> StoreResult<Vec<Organization>>;
 
+    /// The organizations in both `scope` and `within` (the organization column is the row's
+    /// id), by id, a keyset page at a time: the resource search of SPEC §11 (the subject's
+    /// scope, and the caller's own). A limit outside 1–1000: `Invalid` (field `limit`).
+    async fn search_organizations(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<Organization>>;
+
     /// Changes name and/or description (`org_update`).
     async fn update_organization(
         &self,

@@ -9,8 +9,8 @@
 pub mod crl;
 pub mod csr;
 pub mod keycrypt;
-pub mod published;
 mod keys;
+pub mod published;
 pub mod san;
 mod subject;
 pub mod x509;
