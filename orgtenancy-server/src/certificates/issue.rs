@@ -132,7 +132,7 @@ async fn sign(
     )?;
     let ca_pem = ca.certificate_pem.clone();
     let leaf = request.clone();
-    Ok(blocking(move || {
+    blocking(move || {
         let issuer = IssuerMaterial {
             certificate_pem: &ca_pem,
             private_key_pem: &ca_key,
@@ -157,7 +157,7 @@ async fn sign(
             }),
         }
     })
-    .await?)
+    .await
 }
 
 /// Stores the signed certificate while its CA still has the facts the issue was decided

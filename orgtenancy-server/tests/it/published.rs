@@ -327,7 +327,7 @@ async fn other_names_are_json_404s(backend: Backend) {
         format!("/ca/{good}.der"),
         format!("/ca/ISSUING-A-{ca}.crt"),
         format!("/ca/issuing-a-{other}.pem"),
-        format!("/ca/.crt"),
+        "/ca/.crt".to_owned(),
     ];
     for path in &bad {
         let (reply, _) = fetch(&h, path).await;
