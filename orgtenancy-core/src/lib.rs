@@ -32,6 +32,9 @@
 //! ## API themes
 //!
 //! * Resources (§3): [`Policy::authorize`] and the listing [`Scope`] from [`Policy::scope`].
+//! * Search (§11), both directions as data storage renders to SQL: the resources a principal
+//!   may do any [`Action`] on ([`Policy::scope_for`], a [`Scope`]), and the principals allowed
+//!   an action on a resource ([`Policy::principals_allowed`], a [`PrincipalSet`]).
 //! * Organizations and the audit log (§4, §6): [`Policy::authorize_org`] with an [`OrgAct`] —
 //!   among them one organization's audit log, verifying the whole chain, managing members in
 //!   general, and moving (adopting) resources across tenants — [`Policy::organization_scope`],
@@ -53,6 +56,8 @@
 //! [`OrgAct`], [`UserAct`], [`MissingUserAct`]) and [`Reason`] are `#[non_exhaustive]`: build
 //! facts with their constructors and `with_…` methods, and match acts and reasons with a
 //! wildcard arm, so that a fact, an act or a reason added later is not a breaking change.
+//! The same holds for [`PrincipalSet`] and its parts ([`CreatorGrant`], [`MemberGrant`],
+//! [`Members`]): read their fields, and give an unknown [`Members`] variant a deny.
 //!
 //! ## Features
 //!
@@ -68,6 +73,7 @@ mod ids;
 mod missing;
 mod org_acts;
 mod policy;
+mod principals;
 mod role;
 mod scope;
 mod user_acts;
@@ -80,6 +86,7 @@ pub use ids::{OrgId, UserId};
 pub use missing::MissingUserAct;
 pub use org_acts::OrgAct;
 pub use policy::{Action, CreatorAccess, Policy, authorize};
+pub use principals::{CreatorGrant, MemberGrant, Members, PrincipalSet};
 pub use role::Role;
 pub use scope::Scope;
 pub use user_acts::{Census, UserAct};

@@ -113,21 +113,52 @@ impl Policy {
     /// assert_eq!(Policy::STRICT.scope(&bob), Scope::Organization(OrgId(7)));
     /// ```
     pub const fn scope(&self, principal: &Principal) -> Scope {
+        self.scope_for(principal, Action::Read)
+    }
+
+    /// The resources `principal` may do `action` on, as a value that storage turns into a
+    /// `WHERE` clause (the resource search of SPEC §11). [`Policy::scope`] is the `Read` case.
+    ///
+    /// Invariant: `scope_for(p, a).contains(r) == authorize(p, a, r).is_allowed()` for every
+    /// principal, action and resource.
+    ///
+    /// ```
+    /// use orgtenancy_core::{Action, Capability, OrgId, Policy, Principal, Role, Scope, UserId};
+    ///
+    /// const CAN_ISSUE: Capability = Capability::of::<0>();
+    /// let bob = Principal::new(UserId(2), Role::User, Some(OrgId(7)));
+    /// let issue = Action::Write(CAN_ISSUE);
+    /// // Without the capability, only what bob created himself.
+    /// assert_eq!(Policy::DOCUMENTED.scope_for(&bob, issue), Scope::Creator(UserId(2)));
+    /// assert_eq!(
+    ///     Policy::STRICT.scope_for(&bob, issue),
+    ///     Scope::CreatorInOrganization { organization: OrgId(7), creator: UserId(2) },
+    /// );
+    /// ```
+    pub const fn scope_for(&self, principal: &Principal, action: Action) -> Scope {
         if !principal.active {
             return Scope::Nothing;
         }
         if matches!(principal.role, Role::Superuser) {
             return Scope::All;
         }
+        let creator = principal.id;
+        let organization_wide = member_may(principal, action);
         match (self.creator_access, principal.organization) {
-            (CreatorAccess::Anywhere, Some(organization)) => Scope::OrganizationOrCreator {
-                organization,
-                creator: principal.id,
-            },
-            (CreatorAccess::Anywhere, None) => Scope::Creator(principal.id),
-            (CreatorAccess::SameOrganization, Some(organization)) => {
+            (CreatorAccess::Anywhere, Some(organization)) if organization_wide => {
+                Scope::OrganizationOrCreator {
+                    organization,
+                    creator,
+                }
+            }
+            (CreatorAccess::Anywhere, _) => Scope::Creator(creator),
+            (CreatorAccess::SameOrganization, Some(organization)) if organization_wide => {
                 Scope::Organization(organization)
             }
+            (CreatorAccess::SameOrganization, Some(organization)) => Scope::CreatorInOrganization {
+                organization,
+                creator,
+            },
             (CreatorAccess::SameOrganization, None) => Scope::Nothing,
         }
     }
@@ -141,6 +172,16 @@ impl Policy {
                     && matches!(resource.organization, Some(org) if principal.is_member_of(org))
             }
         }
+    }
+}
+
+/// Rules 5–7 for a member of the resource's organization: whether membership alone lets
+/// `principal` do `action` (an admin anything, anyone reading, a write with its capability).
+pub(crate) const fn member_may(principal: &Principal, action: Action) -> bool {
+    match action {
+        _ if matches!(principal.role, Role::Admin) => true,
+        Action::Read => true,
+        Action::Write(capability) => principal.capabilities.contains(capability),
     }
 }
 

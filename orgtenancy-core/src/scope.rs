@@ -1,8 +1,8 @@
-//! Listing scopes: which rows a principal may see, as data a SQL layer can render.
+//! Listing scopes: which rows a principal may see (or act on), as data a SQL layer can render.
 
 use crate::{OrgId, Resource, UserId};
 
-/// The set of resources (or rows) a principal may read.
+/// The set of resources (or rows) a principal may read, or may do one action on.
 ///
 /// A storage layer maps each variant to a predicate over two columns — the row's organization
 /// and its creator — without knowing any rule of the hierarchy:
@@ -13,7 +13,11 @@ use crate::{OrgId, Resource, UserId};
 /// | `Organization(o)` | `organization_id = o` |
 /// | `OrganizationOrCreator { o, u }` | `organization_id = o OR created_by = u` |
 /// | `Creator(u)` | `created_by = u` |
+/// | `CreatorInOrganization { o, u }` | `organization_id = o AND created_by = u` |
 /// | `Nothing` | `FALSE` |
+///
+/// [`Policy::scope`](crate::Policy::scope) gives the scope of reading;
+/// [`Policy::scope_for`](crate::Policy::scope_for) the scope of any [`Action`](crate::Action).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
@@ -34,6 +38,14 @@ pub enum Scope {
     },
     /// Only rows one user created.
     Creator(UserId),
+    /// Only rows one user created that belong to one organization (a plain member without
+    /// the capability a write needs, under the strict creator rule).
+    CreatorInOrganization {
+        /// The organization the rows must belong to.
+        organization: OrgId,
+        /// The user who must have created them.
+        creator: UserId,
+    },
     /// No row.
     Nothing,
 }
@@ -49,11 +61,19 @@ impl Scope {
                 creator,
             } => owned_by(resource, organization) || created_by(resource, creator),
             Scope::Creator(creator) => created_by(resource, creator),
+            Scope::CreatorInOrganization {
+                organization,
+                creator,
+            } => owned_by(resource, organization) && created_by(resource, creator),
             Scope::Nothing => false,
         }
     }
 
-    /// The organization part of the predicate, if the scope has one.
+    /// The organization part of the predicate, if the scope has one: a row of this
+    /// organization is in scope (alone or besides [`Scope::creator`]'s rows).
+    ///
+    /// `None` for [`Scope::CreatorInOrganization`], whose two conditions hold together and
+    /// are not alternatives: render that variant from its fields.
     pub const fn organization(self) -> Option<OrgId> {
         match self {
             Scope::Organization(organization)
@@ -62,7 +82,10 @@ impl Scope {
         }
     }
 
-    /// The creator part of the predicate, if the scope has one.
+    /// The creator part of the predicate, if the scope has one: a row this user created is
+    /// in scope (alone or besides [`Scope::organization`]'s rows).
+    ///
+    /// `None` for [`Scope::CreatorInOrganization`] (see [`Scope::organization`]).
     pub const fn creator(self) -> Option<UserId> {
         match self {
             Scope::Creator(creator) | Scope::OrganizationOrCreator { creator, .. } => Some(creator),

@@ -57,7 +57,10 @@
 //! computed for the caller, and [`push_scope`] renders it as a predicate over an organization
 //! column and (optionally) a creator column, with every id bound. An embedding application
 //! uses the same helper for its own resource tables. Every list is `ORDER BY id LIMIT … OFFSET
-//! …` over an index, so its cost follows the page size, not the table size.
+//! …` over an index, so its cost follows the page size, not the table size. The searches of
+//! SPEC §11 page by keyset instead ([`statement::Sql::keyset`]: `AND id > after ORDER BY id
+//! LIMIT n`), and the users allowed an action on a resource render from the engine's
+//! [`PrincipalSet`](orgtenancy_core::PrincipalSet) ([`statement::Sql::principals`]).
 //!
 //! **A change and its audit entry commit together.** Every method that changes state writes
 //! its §6 audit entry (`org_create`, `org_update`, `org_delete`, `org_add_user`,
@@ -123,7 +126,13 @@
 //! * The model: [`Organization`], [`User`], [`AuditEntry`] and their `New…`/`…Patch` inputs,
 //!   [`Page`], [`Actor`], [`AuditFilter`].
 //! * [`AuditChainReport`], [`ChainBreak`], [`ChainBreakReason`]: the audit chain's verification.
-//! * [`push_scope`]: a scope as a SQL predicate.
+//! * [`push_scope`], [`statement::Sql::scope`]: a scope (of reading or of any action) as a
+//!   SQL predicate.
+//! * [`statement::Sql::principals`] with [`UserColumns`]: the engine's
+//!   [`PrincipalSet`](orgtenancy_core::PrincipalSet) (the users allowed an action on a
+//!   resource) as a SQL predicate over a users table; [`statement::Sql::keyset`] and
+//!   [`KeysetPage`]: keyset pages by id; [`Store::list_users_allowed`]: both on the store's
+//!   users (the searches of SPEC §11).
 //! * [`StoreError`], [`Conflict`], [`Entity`]: the typed errors.
 //! * [`password`]: argon2id hashing.
 #![forbid(unsafe_code)]
@@ -146,6 +155,7 @@ mod model;
 mod open;
 mod org_writes;
 pub mod password;
+mod principals;
 mod rows;
 mod scope;
 mod sql_store;
@@ -164,6 +174,7 @@ pub use db::Backend;
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
 pub use open::OpenError;
+pub use principals::{KeysetPage, UserColumns};
 pub use scope::push_scope;
 pub use sql_store::SqlStore;
 pub use store::Store;

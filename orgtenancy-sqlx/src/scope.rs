@@ -18,11 +18,16 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 /// | `Organization(o)` | `(org_column = o)` |
 /// | `OrganizationOrCreator { o, u }` | `(org_column = o OR creator_column = u)` |
 /// | `Creator(u)` | `(creator_column = u)` |
+/// | `CreatorInOrganization { o, u }` | `(org_column = o AND creator_column = u)` |
 /// | `Nothing` | `(FALSE)` |
 ///
 /// Without a `creator_column` (a table whose rows have no creator, such as the organizations
-/// table) the creator part is false: `OrganizationOrCreator` becomes `(org_column = o)` and
-/// `Creator` becomes `(FALSE)`.
+/// table) the creator part is false: `OrganizationOrCreator` becomes `(org_column = o)`,
+/// `Creator` and `CreatorInOrganization` become `(FALSE)`.
+///
+/// The scope may be of any action ([`Policy::scope_for`](orgtenancy_core::Policy::scope_for)):
+/// the rows a principal may write with a capability render the same way as the rows it may
+/// read.
 ///
 /// Ids are always bound (`push_bind`, so `?` on SQLite and `$N` on PostgreSQL); the column
 /// names are written verbatim and must be constants of the application, never input.
@@ -85,13 +90,13 @@ pub(crate) fn write_scope(
 ) {
     match (scope, creator_column) {
         (Scope::All, _) => out.sql("(TRUE)"),
-        (Scope::Nothing, _) | (Scope::Creator(_), None) => out.sql("(FALSE)"),
+        (Scope::Nothing, _) | (Scope::Creator(_) | Scope::CreatorInOrganization { .. }, None) => {
+            out.sql("(FALSE)")
+        }
         (Scope::Organization(organization), _)
         | (Scope::OrganizationOrCreator { organization, .. }, None) => {
             out.sql("(");
-            out.sql(org_column);
-            out.sql(" = ");
-            out.id(organization.0);
+            equals(out, org_column, organization.0);
             out.sql(")");
         }
         (
@@ -102,21 +107,35 @@ pub(crate) fn write_scope(
             Some(creator_column),
         ) => {
             out.sql("(");
-            out.sql(org_column);
-            out.sql(" = ");
-            out.id(organization.0);
+            equals(out, org_column, organization.0);
             out.sql(" OR ");
-            out.sql(creator_column);
-            out.sql(" = ");
-            out.id(creator.0);
+            equals(out, creator_column, creator.0);
+            out.sql(")");
+        }
+        (
+            Scope::CreatorInOrganization {
+                organization,
+                creator,
+            },
+            Some(creator_column),
+        ) => {
+            out.sql("(");
+            equals(out, org_column, organization.0);
+            out.sql(" AND ");
+            equals(out, creator_column, creator.0);
             out.sql(")");
         }
         (Scope::Creator(creator), Some(creator_column)) => {
             out.sql("(");
-            out.sql(creator_column);
-            out.sql(" = ");
-            out.id(creator.0);
+            equals(out, creator_column, creator.0);
             out.sql(")");
         }
     }
+}
+
+/// `column = id`, the id bound.
+pub(crate) fn equals(out: &mut impl SqlSink, column: &str, id: i64) {
+    out.sql(column);
+    out.sql(" = ");
+    out.id(id);
 }

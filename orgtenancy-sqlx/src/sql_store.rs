@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use orgtenancy_core::{OrgId, Principal, Scope, UserId};
+use orgtenancy_core::{OrgId, Principal, PrincipalSet, Scope, UserId};
 
 use crate::{
-    Actor, AuditEntry, AuditFilter, Conflict, Entity, Logout, NewAuditEntry, NewOrganization,
-    NewUser, Organization, OrganizationPatch, Page, Store, StoreError, StoreResult, User,
-    UserPatch,
+    Actor, AuditEntry, AuditFilter, Conflict, Entity, KeysetPage, Logout, NewAuditEntry,
+    NewOrganization, NewUser, Organization, OrganizationPatch, Page, Store, StoreError,
+    StoreResult, User, UserPatch,
     db::{Backend, Pool, Sql, Tx},
     error::db,
     rows::{AUDIT_COLUMNS, AuditRow, ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow},
@@ -163,6 +163,24 @@ impl Store for SqlStore {
         Ok(rows.into_iter().map(Organization::from).collect())
     }
 
+    async fn search_organizations(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<Organization>> {
+        let page = validate::keyset_page(page)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(ORG_COLUMNS)
+            .push(" FROM organizations WHERE ")
+            .scope(scope, "id", None)
+            .push(" AND ")
+            .scope(within, "id", None)
+            .keyset("id", page);
+        let rows: Vec<OrgRow> = self.read_all(sql).await?;
+        Ok(rows.into_iter().map(Organization::from).collect())
+    }
+
     async fn update_organization(
         &self,
         actor: &Actor,
@@ -258,6 +276,14 @@ impl Store for SqlStore {
             .bind(offset);
         let rows: Vec<UserRow> = self.read_all(sql).await?;
         rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn list_users_allowed(
+        &self,
+        allowed: PrincipalSet,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<User>> {
+        self.users_allowed(allowed, page).await
     }
 
     async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> StoreResult<User> {

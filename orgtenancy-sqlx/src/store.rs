@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use orgtenancy_core::{OrgId, Principal, Scope, UserId};
+use orgtenancy_core::{OrgId, Principal, PrincipalSet, Scope, UserId};
 
 use crate::{
-    Actor, AuditChainReport, AuditEntry, AuditFilter, Logout, NewAuditEntry, NewOrganization,
-    NewUser, Organization, OrganizationPatch, Page, StoreResult, User, UserPatch,
+    Actor, AuditChainReport, AuditEntry, AuditFilter, KeysetPage, Logout, NewAuditEntry,
+    NewOrganization, NewUser, Organization, OrganizationPatch, Page, StoreResult, User, UserPatch,
 };
 
 /// Storage of the tenancy model: organizations, membership, users, tokens, secrets and the
@@ -35,6 +35,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// The organizations in `scope` (the organization column is the row's id), by id.
     async fn list_organizations(&self, scope: Scope, page: Page) -> StoreResult<Vec<Organization>>;
+
+    /// The organizations in both `scope` and `within` (the organization column is the row's
+    /// id), by id, a keyset page at a time: the resource search of SPEC §11 (the subject's
+    /// scope, and the caller's own). A limit outside 1–1000: `Invalid` (field `limit`).
+    async fn search_organizations(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<Organization>>;
 
     /// Changes name and/or description (`org_update`).
     async fn update_organization(
@@ -102,6 +112,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// All users, by id.
     async fn list_users(&self, page: Page) -> StoreResult<Vec<User>>;
+
+    /// The users in `allowed` (the engine's
+    /// [`Policy::principals_allowed`](orgtenancy_core::Policy::principals_allowed) for an
+    /// action on a resource), by id, a keyset page at a time: the subject search of SPEC §11.
+    /// A limit outside 1–1000: `Invalid` (field `limit`).
+    async fn list_users_allowed(
+        &self,
+        allowed: PrincipalSet,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<User>>;
 
     /// Changes fields of a user (`user_update`). Only fields that really change are written
     /// and named in the audit detail; a patch that changes nothing writes nothing (no entry,

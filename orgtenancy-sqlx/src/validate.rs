@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use crate::{AuditFilter, NewAuditEntry, Page, StoreError, StoreResult};
+use crate::{AuditFilter, KeysetPage, NewAuditEntry, Page, StoreError, StoreResult};
 
 /// The longest organization name, in characters (after trimming).
 pub const MAX_ORGANIZATION_NAME: usize = 255;
@@ -158,4 +158,16 @@ pub fn page(page: Page) -> StoreResult<(i64, i64)> {
         return Err(invalid("skip", "is too large"));
     };
     Ok((i64::from(page.limit), skip))
+}
+
+/// `page` checked for [`Sql::keyset`](crate::statement::Sql::keyset): the limit 1–1000
+/// ([`MAX_PAGE`]), else `Invalid` (field `limit`).
+pub fn keyset_page(page: KeysetPage) -> StoreResult<KeysetPage> {
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok(page)
 }

@@ -16,37 +16,37 @@ use crate::support::SERVER_CAPABILITIES;
 // ---------------------------------------------------------------- the oracle's vocabulary
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum R {
+pub(crate) enum R {
     User,
     Admin,
     Super,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum O {
+pub(crate) enum O {
     NoOrg,
     A,
     B,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum C {
+pub(crate) enum C {
     Nobody,
     Me,
     Someone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Act {
+pub(crate) enum Act {
     Read,
     /// A write needing the capability at this position of the reference server's list.
     Write(usize),
 }
 
-const ROLES: [R; 3] = [R::User, R::Admin, R::Super];
-const ORGS: [O; 3] = [O::NoOrg, O::A, O::B];
-const CREATORS: [C; 3] = [C::Nobody, C::Me, C::Someone];
-const ACTS: [Act; 6] = [
+pub(crate) const ROLES: [R; 3] = [R::User, R::Admin, R::Super];
+pub(crate) const ORGS: [O; 3] = [O::NoOrg, O::A, O::B];
+pub(crate) const CREATORS: [C; 3] = [C::Nobody, C::Me, C::Someone];
+pub(crate) const ACTS: [Act; 6] = [
     Act::Read,
     Act::Write(0),
     Act::Write(1),
@@ -56,21 +56,21 @@ const ACTS: [Act; 6] = [
 ];
 
 #[derive(Debug, Clone, Copy)]
-struct Case {
-    role: R,
-    active: bool,
-    principal_org: O,
-    resource_org: O,
-    creator: C,
-    act: Act,
+pub(crate) struct Case {
+    pub(crate) role: R,
+    pub(crate) active: bool,
+    pub(crate) principal_org: O,
+    pub(crate) resource_org: O,
+    pub(crate) creator: C,
+    pub(crate) act: Act,
     /// Bit `i` set: the principal holds the reference server's capability number `i`.
-    held: u8,
-    strict: bool,
+    pub(crate) held: u8,
+    pub(crate) strict: bool,
 }
 
 /// §3, read literally: rules 0–7 in order; the first that applies decides.
 /// Returns (allowed, rule number).
-fn oracle(c: &Case) -> (bool, u8) {
+pub(crate) fn oracle(c: &Case) -> (bool, u8) {
     let same_org = c.principal_org != O::NoOrg && c.principal_org == c.resource_org;
     let holds = match c.act {
         Act::Read => false,
@@ -146,13 +146,13 @@ fn capability_set(held: u8) -> CapabilitySet {
         .collect()
 }
 
-fn principal(c: &Case) -> Principal {
+pub(crate) fn principal(c: &Case) -> Principal {
     Principal::new(ME, role(c.role), org_id(c.principal_org))
         .with_capabilities(capability_set(c.held))
         .with_active(c.active)
 }
 
-fn resource(c: &Case) -> Resource {
+pub(crate) fn resource(c: &Case) -> Resource {
     let creator = match c.creator {
         C::Nobody => None,
         C::Me => Some(ME),
@@ -161,14 +161,14 @@ fn resource(c: &Case) -> Resource {
     Resource::new(org_id(c.resource_org), creator)
 }
 
-fn action(act: Act) -> Option<Action> {
+pub(crate) fn action(act: Act) -> Option<Action> {
     match act {
         Act::Read => Some(Action::Read),
         Act::Write(i) => SERVER_CAPABILITIES.get(i).map(|c| Action::Write(*c)),
     }
 }
 
-fn policy(strict: bool) -> Policy {
+pub(crate) fn policy(strict: bool) -> Policy {
     if strict {
         Policy::STRICT
     } else {

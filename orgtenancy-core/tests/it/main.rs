@@ -5,6 +5,9 @@
 //!   there), each checked for effect *and* reason by a single checker function.
 //! * [`exhaustive`]: the whole finite input space of resource decisions, against an oracle
 //!   written from the SPEC text that shares no code with the engine.
+//! * [`search`]: both directions of the §11 search — the resources a principal may do any
+//!   action on, the principals allowed an action on a resource — over the same whole space,
+//!   against `authorize` and the same oracle.
 //! * [`missing`]: acts on a missing user id answer like acts on any user out of reach.
 //! * [`names`]: every reason's one spelling, rule and description; role names; capability sets.
 //! * [`props`]: proptest properties — isolation, inactive principals, monotonicity,
@@ -19,5 +22,6 @@ mod missing;
 mod names;
 mod org_table;
 mod props;
+mod search;
 mod support;
 mod user_table;

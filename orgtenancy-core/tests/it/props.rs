@@ -33,7 +33,7 @@ fn capability() -> impl Strategy<Value = Capability> {
     prop_oneof![3 => 0u8..5, 1 => 0u8..32].prop_filter_map("a bit below 32", Capability::new)
 }
 
-fn principal() -> impl Strategy<Value = Principal> {
+pub(crate) fn principal() -> impl Strategy<Value = Principal> {
     (
         user_id(),
         role(),
@@ -48,16 +48,16 @@ fn principal() -> impl Strategy<Value = Principal> {
         })
 }
 
-fn resource() -> impl Strategy<Value = Resource> {
+pub(crate) fn resource() -> impl Strategy<Value = Resource> {
     (option::of(org_id()), option::of(user_id()))
         .prop_map(|(organization, creator)| Resource::new(organization, creator))
 }
 
-fn action() -> impl Strategy<Value = Action> {
+pub(crate) fn action() -> impl Strategy<Value = Action> {
     prop_oneof![1 => Just(Action::Read), 2 => capability().prop_map(Action::Write)]
 }
 
-fn policy() -> impl Strategy<Value = Policy> {
+pub(crate) fn policy() -> impl Strategy<Value = Policy> {
     (any::<bool>(), any::<bool>()).prop_map(|(strict, open_registration)| Policy {
         creator_access: if strict {
             CreatorAccess::SameOrganization

@@ -38,7 +38,7 @@ mod rows;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, Resource, Scope, UserId};
-use orgtenancy_sqlx::{Actor, Page, StoreResult};
+use orgtenancy_sqlx::{Actor, KeysetPage, Page, StoreResult};
 
 /// A certificate authority as stored (without its key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,6 +381,16 @@ pub trait PkiStore: Send + Sync + 'static {
     /// The CAs in `scope` (over `organization_id` and `created_by_user_id`), by id.
     async fn list_cas(&self, scope: Scope, page: Page) -> StoreResult<Vec<CertificateAuthority>>;
 
+    /// The CAs in both `scope` and `within`, by id, a keyset page at a time: the resource
+    /// search of SPEC §11 (the subject's scope for an action, and the caller's read scope).
+    /// A limit outside 1–1000: `Invalid` (field `limit`).
+    async fn search_cas(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<CertificateAuthority>>;
+
     /// The CAs named exactly `name` that are in `scope`, by id; at most two (enough to tell
     /// one from several).
     async fn find_cas_by_name(
@@ -433,6 +443,15 @@ pub trait PkiStore: Send + Sync + 'static {
         scope: Scope,
         filter: CertificateFilter,
         page: Page,
+    ) -> StoreResult<Vec<Certificate>>;
+
+    /// The certificates in both `scope` and `within`, by id, a keyset page at a time (see
+    /// [`PkiStore::search_cas`]).
+    async fn search_certificates(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
     ) -> StoreResult<Vec<Certificate>>;
 
     /// Revokes a certificate (`cert_revoke`) while it still has `expected`

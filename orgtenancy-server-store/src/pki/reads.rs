@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use orgtenancy_core::{OrgId, Resource, Scope};
 
-use orgtenancy_sqlx::{Actor, Page, SqlStore, StoreError, StoreResult, statement::Sql, validate};
+use orgtenancy_sqlx::{
+    Actor, KeysetPage, Page, SqlStore, StoreError, StoreResult, statement::Sql, validate,
+};
 
 use super::{
     Adoption, Certificate, CertificateAuthority, CertificateFilter, NewCertificate,
@@ -58,6 +60,24 @@ impl PkiStore for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
+        let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
+        Ok(rows.into_iter().map(CertificateAuthority::from).collect())
+    }
+
+    async fn search_cas(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<CertificateAuthority>> {
+        let page = validate::keyset_page(page)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(CA_COLUMNS)
+            .push(" FROM certificate_authorities WHERE ")
+            .scope(scope, "organization_id", Some("created_by_user_id"))
+            .push(" AND ")
+            .scope(within, "organization_id", Some("created_by_user_id"))
+            .keyset("id", page);
         let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
         Ok(rows.into_iter().map(CertificateAuthority::from).collect())
     }
@@ -150,6 +170,24 @@ impl PkiStore for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
+        let rows: Vec<CertRow> = self.read().await?.fetch_all(sql).await?;
+        rows.into_iter().map(CertRow::into_certificate).collect()
+    }
+
+    async fn search_certificates(
+        &self,
+        scope: Scope,
+        within: Scope,
+        page: KeysetPage,
+    ) -> StoreResult<Vec<Certificate>> {
+        let page = validate::keyset_page(page)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(CERT_COLUMNS)
+            .push(" FROM certificates WHERE ")
+            .scope(scope, "organization_id", Some("created_by_user_id"))
+            .push(" AND ")
+            .scope(within, "organization_id", Some("created_by_user_id"))
+            .keyset("id", page);
         let rows: Vec<CertRow> = self.read().await?.fetch_all(sql).await?;
         rows.into_iter().map(CertRow::into_certificate).collect()
     }

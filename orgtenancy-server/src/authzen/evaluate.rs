@@ -34,7 +34,7 @@ const SUBJECT_MISSING: &str = "the subject does not exist";
 const RESOURCE_HIDDEN: &str = "the resource does not exist or the caller may not read it";
 const RESOURCE_MISSING: &str = "the resource does not exist";
 
-type Lookup<T> = Result<T, EvaluationError>;
+pub(crate) type Lookup<T> = Result<T, EvaluationError>;
 
 /// Answers the questions of one request for one caller; subjects and rows are read once
 /// per request however many evaluations name them.
@@ -69,7 +69,10 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    async fn subject(&mut self, subject: &SubjectRef) -> Result<Lookup<Principal>, ApiError> {
+    pub(crate) async fn subject(
+        &mut self,
+        subject: &SubjectRef,
+    ) -> Result<Lookup<Principal>, ApiError> {
         if let Some(known) = self.subjects.get(subject) {
             return Ok(known.clone());
         }
@@ -93,7 +96,10 @@ impl<'a> Evaluator<'a> {
         Ok(lookup)
     }
 
-    async fn row(&mut self, resource: ResourceRef) -> Result<Lookup<Resource>, ApiError> {
+    pub(crate) async fn row(
+        &mut self,
+        resource: ResourceRef,
+    ) -> Result<Lookup<Resource>, ApiError> {
         if let Some(known) = self.rows.get(&resource) {
             return Ok(known.clone());
         }
@@ -137,14 +143,14 @@ impl<'a> Evaluator<'a> {
 }
 
 /// The engine's decision on `ask` by `subject`, over the facts of its `row`.
-fn decide(policy: &Policy, subject: &Principal, row: &Resource, ask: Ask) -> Decision {
+pub(crate) fn decide(policy: &Policy, subject: &Principal, row: &Resource, ask: Ask) -> Decision {
     match ask {
         Ask::Ca(_, action) | Ask::Certificate(_, action) => policy.authorize(subject, action, row),
         Ask::Organization(organization, act) => decide_org(policy, subject, organization, act),
     }
 }
 
-fn decide_org(
+pub(crate) fn decide_org(
     policy: &Policy,
     subject: &Principal,
     organization: OrgId,

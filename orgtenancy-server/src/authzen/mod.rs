@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `POST /access/v1/evaluation` | one decision: `{"decision": bool, "context": {"rule", "reason", …}}` |
 //! | `POST /access/v1/evaluations` | a batch with top-level defaults and `options.evaluations_semantic` |
+//! | `POST /access/v1/search/subject`, `/search/resource`, `/search/action` | the §11 searches, complete and keyset-paged ([`search`]) |
 //! | `GET /access/v1/openapi.json` | this API's OpenAPI document |
 //! | `GET /.well-known/authzen-configuration` | the PDP metadata |
 //!
@@ -15,7 +16,10 @@
 
 mod evaluate;
 pub(crate) mod model;
+mod page;
 mod question;
+mod search;
+pub(crate) mod search_model;
 
 use std::sync::Arc;
 
@@ -31,6 +35,10 @@ use crate::{
             Metadata, Semantic,
         },
         question::{Question, parse},
+        search_model::{
+            ActionSearchRequest, ActionsOut, EntitiesOut, ResourceSearchRequest,
+            SubjectSearchRequest,
+        },
     },
     context::Context,
     error::ApiError,
@@ -70,6 +78,26 @@ enum EvaluationsResponse {
     #[oai(status = 200)]
     Ok(
         Json<EvaluationsOut>,
+        #[oai(header = "X-Request-ID")] Option<String>,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum EntitiesResponse {
+    /// One page of results in id order; `page.next_token` leads to the next (empty: the last).
+    #[oai(status = 200)]
+    Ok(
+        Json<EntitiesOut>,
+        #[oai(header = "X-Request-ID")] Option<String>,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum ActionsResponse {
+    /// One page of action names; `page.next_token` leads to the next (empty: the last).
+    #[oai(status = 200)]
+    Ok(
+        Json<ActionsOut>,
         #[oai(header = "X-Request-ID")] Option<String>,
     ),
 }
@@ -152,6 +180,76 @@ impl AuthzenApi {
             context: None,
         };
         Ok(EvaluationsResponse::Ok(Json(out), request_id.0))
+    }
+
+    /// Subject search: every user who may do this to this CA, certificate or organization
+    ///
+    /// `subject` is `{"type": "user"}` (no id), `resource` has its id. The resource must be
+    /// one the caller may read (else 403; 404 for a missing one asked by a superuser), and
+    /// only users the caller may view are returned. Pages are in id order: pass
+    /// `page.next_token` as `page.token` (`page.limit` 1–1000, default 100); a page may hold
+    /// fewer results than the limit while `next_token` is not empty. Unknown types or action
+    /// names, a `subject.id`, a missing `resource.id`, a bad token or limit: 422.
+    #[oai(
+        path = "/search/subject",
+        method = "post",
+        operation_id = "authzen_search_subject"
+    )]
+    async fn search_subject(
+        &self,
+        Authenticated(caller): Authenticated,
+        /// Echoed in the response.
+        #[oai(name = "X-Request-ID")]
+        request_id: Header<Option<String>>,
+        body: JsonBody<SubjectSearchRequest>,
+    ) -> Result<EntitiesResponse, ApiError> {
+        let answer = search::subjects(&self.ctx, &caller, &body.0).await?;
+        Ok(EntitiesResponse::Ok(Json(answer), request_id.0))
+    }
+
+    /// Resource search: every CA, certificate or organization this user may do this to
+    ///
+    /// `subject` has its id (a user the caller may view, else 403; 404 for a missing one
+    /// asked by a superuser), `resource` is `{"type": …}` (no id). Only rows the caller may
+    /// read itself are returned. Pages as in subject search. Unknown types or action names,
+    /// a `resource.id`, a missing `subject.id`, a bad token or limit: 422.
+    #[oai(
+        path = "/search/resource",
+        method = "post",
+        operation_id = "authzen_search_resource"
+    )]
+    async fn search_resource(
+        &self,
+        Authenticated(caller): Authenticated,
+        /// Echoed in the response.
+        #[oai(name = "X-Request-ID")]
+        request_id: Header<Option<String>>,
+        body: JsonBody<ResourceSearchRequest>,
+    ) -> Result<EntitiesResponse, ApiError> {
+        let answer = search::resources(&self.ctx, &caller, &body.0).await?;
+        Ok(EntitiesResponse::Ok(Json(answer), request_id.0))
+    }
+
+    /// Action search: every action name this user may do to this CA, certificate or
+    /// organization
+    ///
+    /// Both `subject` and `resource` have their ids and the caller's limits of evaluation.
+    /// Names come in the order of the README's table; pages as in subject search.
+    #[oai(
+        path = "/search/action",
+        method = "post",
+        operation_id = "authzen_search_action"
+    )]
+    async fn search_action(
+        &self,
+        Authenticated(caller): Authenticated,
+        /// Echoed in the response.
+        #[oai(name = "X-Request-ID")]
+        request_id: Header<Option<String>>,
+        body: JsonBody<ActionSearchRequest>,
+    ) -> Result<ActionsResponse, ApiError> {
+        let answer = search::actions(&self.ctx, &caller, &body.0).await?;
+        Ok(ActionsResponse::Ok(Json(answer), request_id.0))
     }
 }
 
@@ -251,6 +349,9 @@ fn metadata(request: &Request) -> Result<poem::Response, ApiError> {
     let document = Metadata {
         access_evaluation_endpoint: format!("{base}{ACCESS_PREFIX}/evaluation"),
         access_evaluations_endpoint: format!("{base}{ACCESS_PREFIX}/evaluations"),
+        search_subject_endpoint: format!("{base}{ACCESS_PREFIX}/search/subject"),
+        search_resource_endpoint: format!("{base}{ACCESS_PREFIX}/search/resource"),
+        search_action_endpoint: format!("{base}{ACCESS_PREFIX}/search/action"),
         policy_decision_point: base,
     };
     let mut response = poem::IntoResponse::into_response(Json(document));

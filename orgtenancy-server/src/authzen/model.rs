@@ -198,6 +198,12 @@ pub struct Metadata {
     pub access_evaluation_endpoint: String,
     /// `POST` a batch of access evaluations here.
     pub access_evaluations_endpoint: String,
+    /// `POST` a subject search here.
+    pub search_subject_endpoint: String,
+    /// `POST` a resource search here.
+    pub search_resource_endpoint: String,
+    /// `POST` an action search here.
+    pub search_action_endpoint: String,
 }
 
 // The examples of the request bodies in the OpenAPI document (what the docs UI prefills):

@@ -85,6 +85,50 @@ pub(crate) const ORGANIZATION_ACTIONS: [(&str, OrgAction); 6] = [
     ("read_audit_log", OrgAction::ReadAuditLog),
 ];
 
+/// The type of a resource, without a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceKind {
+    Ca,
+    Certificate,
+    Organization,
+}
+
+/// A named act, not yet on a row: a §3 action on a CA or certificate, or an organization act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Act {
+    Resource(Action),
+    Organization(OrgAction),
+}
+
+impl ResourceRef {
+    /// The row's type.
+    pub(crate) fn kind(self) -> ResourceKind {
+        match self {
+            ResourceRef::Ca(_) => ResourceKind::Ca,
+            ResourceRef::Certificate(_) => ResourceKind::Certificate,
+            ResourceRef::Organization(_) => ResourceKind::Organization,
+        }
+    }
+
+    /// `act` on this row. `act` must be one of this row's type ([`parse_act`] checks it); an
+    /// organization act on a CA or certificate, or the reverse, asks to read it.
+    pub(crate) fn ask(self, act: Act) -> Ask {
+        let action = match act {
+            Act::Resource(action) => action,
+            Act::Organization(_) => Action::Read,
+        };
+        let org_action = match act {
+            Act::Organization(org_action) => org_action,
+            Act::Resource(_) => OrgAction::Read,
+        };
+        match self {
+            ResourceRef::Ca(id) => Ask::Ca(id, action),
+            ResourceRef::Certificate(id) => Ask::Certificate(id, action),
+            ResourceRef::Organization(id) => Ask::Organization(id, org_action),
+        }
+    }
+}
+
 /// The question `subject`, `action` and `resource` ask; 422 when one names nothing.
 pub(crate) fn parse(
     subject: &SubjectIn,
@@ -93,18 +137,31 @@ pub(crate) fn parse(
 ) -> Result<Question, ApiError> {
     let subject = parse_subject(subject)?;
     let resource = parse_resource(resource)?;
-    let ask = parse_ask(action.name.as_str(), resource)?;
-    Ok(Question { subject, ask })
+    let act = parse_act(action.name.as_str(), resource.kind())?;
+    Ok(Question {
+        subject,
+        ask: resource.ask(act),
+    })
 }
 
 fn parse_subject(subject: &SubjectIn) -> Result<SubjectRef, ApiError> {
-    if subject.kind.as_str() != "user" {
-        return Err(ApiError::unprocessable(format!(
-            "invalid subject.type `{}`: the only subject type is `user`",
-            shorten(subject.kind.as_str())
-        )));
+    check_subject_type(subject.kind.as_str())?;
+    parse_subject_id(subject.id.as_str())
+}
+
+/// 422 unless `kind` is `user`, the only subject type.
+pub(crate) fn check_subject_type(kind: &str) -> Result<(), ApiError> {
+    if kind == "user" {
+        return Ok(());
     }
-    let id = subject.id.as_str();
+    Err(ApiError::unprocessable(format!(
+        "invalid subject.type `{}`: the only subject type is `user`",
+        shorten(kind)
+    )))
+}
+
+/// A user by id (digits), else by username; 422 when empty.
+pub(crate) fn parse_subject_id(id: &str) -> Result<SubjectRef, ApiError> {
     if id.is_empty() {
         return Err(ApiError::unprocessable("invalid subject.id: it is empty"));
     }
@@ -115,16 +172,16 @@ fn parse_subject(subject: &SubjectIn) -> Result<SubjectRef, ApiError> {
 }
 
 fn parse_resource(resource: &ResourceIn) -> Result<ResourceRef, ApiError> {
-    let id = number(resource.id.as_str()).ok_or_else(|| {
-        ApiError::unprocessable(format!(
-            "invalid resource.id `{}`: expected the row's id, digits only",
-            shorten(resource.id.as_str())
-        ))
-    })?;
-    match resource.kind.as_str() {
-        "ca" => Ok(ResourceRef::Ca(id)),
-        "certificate" => Ok(ResourceRef::Certificate(id)),
-        "organization" => Ok(ResourceRef::Organization(OrgId(id))),
+    let kind = parse_resource_kind(resource.kind.as_str())?;
+    parse_resource_id(kind, resource.id.as_str())
+}
+
+/// The resource type named `kind`; 422 for any other.
+pub(crate) fn parse_resource_kind(kind: &str) -> Result<ResourceKind, ApiError> {
+    match kind {
+        "ca" => Ok(ResourceKind::Ca),
+        "certificate" => Ok(ResourceKind::Certificate),
+        "organization" => Ok(ResourceKind::Organization),
         other => Err(ApiError::unprocessable(format!(
             "invalid resource.type `{}`: expected `ca`, `certificate` or `organization`",
             shorten(other)
@@ -132,26 +189,45 @@ fn parse_resource(resource: &ResourceIn) -> Result<ResourceRef, ApiError> {
     }
 }
 
-fn parse_ask(name: &str, resource: ResourceRef) -> Result<Ask, ApiError> {
-    let action = || resource_action(name);
-    let ask = match resource {
-        ResourceRef::Ca(id) => action().map(|action| Ask::Ca(id, action)),
-        ResourceRef::Certificate(id) => action().map(|action| Ask::Certificate(id, action)),
-        ResourceRef::Organization(id) => ORGANIZATION_ACTIONS
+/// The row of type `kind` with id `id` (digits); 422 otherwise.
+pub(crate) fn parse_resource_id(kind: ResourceKind, id: &str) -> Result<ResourceRef, ApiError> {
+    let id = number(id).ok_or_else(|| {
+        ApiError::unprocessable(format!(
+            "invalid resource.id `{}`: expected the row's id, digits only",
+            shorten(id)
+        ))
+    })?;
+    Ok(match kind {
+        ResourceKind::Ca => ResourceRef::Ca(id),
+        ResourceKind::Certificate => ResourceRef::Certificate(id),
+        ResourceKind::Organization => ResourceRef::Organization(OrgId(id)),
+    })
+}
+
+/// The act `name` names on resources of type `kind`; 422 when it names none.
+pub(crate) fn parse_act(name: &str, kind: ResourceKind) -> Result<Act, ApiError> {
+    let act = match kind {
+        ResourceKind::Ca | ResourceKind::Certificate => resource_action(name).map(Act::Resource),
+        ResourceKind::Organization => ORGANIZATION_ACTIONS
             .iter()
             .find(|(known, _)| *known == name)
-            .map(|(_, act)| Ask::Organization(id, *act)),
+            .map(|(_, act)| Act::Organization(*act)),
     };
-    ask.ok_or_else(|| {
-        let known = match resource {
-            ResourceRef::Organization(_) => names(ORGANIZATION_ACTIONS.iter().map(|(n, _)| *n)),
-            _ => names(resource_action_names()),
-        };
+    act.ok_or_else(|| {
         ApiError::unprocessable(format!(
-            "invalid action.name `{}` for this resource type: expected one of {known}",
-            shorten(name)
+            "invalid action.name `{}` for this resource type: expected one of {}",
+            shorten(name),
+            names(action_names(kind).into_iter())
         ))
     })
+}
+
+/// Every action name on resources of type `kind`, in the order action search answers them.
+pub(crate) fn action_names(kind: ResourceKind) -> Vec<&'static str> {
+    match kind {
+        ResourceKind::Ca | ResourceKind::Certificate => resource_action_names().collect(),
+        ResourceKind::Organization => ORGANIZATION_ACTIONS.iter().map(|(n, _)| *n).collect(),
+    }
 }
 
 /// A decimal id: ASCII digits only (no sign, no spaces), fitting an `i64`.
@@ -170,7 +246,7 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// At most 64 characters of client input, for an error message.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     text.chars().take(64).collect()
 }
 

@@ -17,7 +17,7 @@ use crate::{
 
 /// The people of the AuthZEN world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum P {
+pub(crate) enum P {
     Root,
     AdminA,
     AdminB,
@@ -37,7 +37,7 @@ enum P {
 
 /// The resources of the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum R {
+pub(crate) enum R {
     CaA,
     CertA,
     CaNone,
@@ -50,12 +50,12 @@ enum R {
     OrgMissing,
 }
 
-struct World {
-    h: Harness,
-    ids: HashMap<P, i64>,
+pub(crate) struct World {
+    pub(crate) h: Harness,
+    pub(crate) ids: HashMap<P, i64>,
     tokens: HashMap<P, String>,
-    org_a: i64,
-    org_b: i64,
+    pub(crate) org_a: i64,
+    pub(crate) org_b: i64,
     ca_a: i64,
     cert_a: i64,
     ca_none: i64,
@@ -75,7 +75,7 @@ async fn set_flags(h: &Harness, root: &str, user: i64, on: &[&str]) {
 }
 
 impl World {
-    async fn new(backend: &Backend, policy: Policy) -> World {
+    pub(crate) async fn new(backend: &Backend, policy: Policy) -> World {
         let h = Harness::with_config(backend, ServerConfig { policy, ..config() }).await;
         let root_id = h.create_user(None, "root", "superuser", None).await;
         let root = h.login("root").await;
@@ -157,11 +157,11 @@ impl World {
         }
     }
 
-    fn token(&self, who: P) -> &str {
+    pub(crate) fn token(&self, who: P) -> &str {
         &self.tokens[&who]
     }
 
-    fn subject(&self, who: P) -> Value {
+    pub(crate) fn subject(&self, who: P) -> Value {
         json!({ "type": "user", "id": self.ids[&who].to_string() })
     }
 
@@ -190,7 +190,7 @@ impl World {
     }
 
     /// `POST /access/v1{path}` as `caller` (`None`: anonymously).
-    async fn ask(&self, caller: Option<P>, path: &str, body: Value) -> Reply {
+    pub(crate) async fn ask(&self, caller: Option<P>, path: &str, body: Value) -> Reply {
         let token = caller.map(|who| self.token(who));
         self.h
             .send(
@@ -795,6 +795,9 @@ async fn metadata_and_openapi(backend: Backend) {
                 "policy_decision_point": base,
                 "access_evaluation_endpoint": format!("{base}/access/v1/evaluation"),
                 "access_evaluations_endpoint": format!("{base}/access/v1/evaluations"),
+                "search_subject_endpoint": format!("{base}/access/v1/search/subject"),
+                "search_resource_endpoint": format!("{base}/access/v1/search/resource"),
+                "search_action_endpoint": format!("{base}/access/v1/search/action"),
             }))
             .await;
     }
@@ -810,7 +813,15 @@ async fn metadata_and_openapi(backend: Backend) {
         .await;
     reply.expect(200);
     let paths = reply.json["paths"].as_object().expect("paths");
-    assert!(paths.contains_key("/evaluation") && paths.contains_key("/evaluations"));
+    for path in [
+        "/evaluation",
+        "/evaluations",
+        "/search/subject",
+        "/search/resource",
+        "/search/action",
+    ] {
+        assert!(paths.contains_key(path), "{path}");
+    }
     assert_eq!(reply.json["servers"][0]["url"], json!("/access/v1"));
     // The main API's document is unchanged by the mount.
     let main = h

@@ -12,6 +12,9 @@
 //! * [`statements`]: the public statement layer on an application's own table, in audited and
 //!   unaudited transactions and on a pooled reader.
 //! * [`scopes`]: `push_scope` against the engine's decisions, exhaustively over a small space.
+//! * [`search`]: the §11 searches rendered to SQL — the users allowed an action on a resource
+//!   (`Sql::principals`, `Store::list_users_allowed`) and the rows a principal may do any
+//!   action on (`Sql::scope` of `scope_for`) — against the engine, by keyset pages.
 //! * [`audit_chain`]: the tamper-evident audit chain: intact after mixed and concurrent
 //!   writes, every direct edit of the database reported at the right entry.
 //! * [`concurrency`]: adds racing deletes; bootstrap, rotation and secret races.
@@ -62,6 +65,7 @@ mod model;
 mod organizations;
 mod password;
 mod scopes;
+mod search;
 mod statements;
 mod superusers;
 mod support;

@@ -1,0 +1,148 @@
+//! The AuthZEN 1.0 search documents (§8 of that specification; SPEC §11): subject, resource
+//! and action search requests, their pages and their answers.
+
+use poem_openapi::Object;
+
+use crate::{
+    authzen::model::{ActionIn, Attributes},
+    text::Text,
+};
+
+/// A subject in a search: `{"type": "user"}`, with `id` only in resource and action search.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuthzenSearchSubject", skip_serializing_if_is_none)]
+pub struct SearchSubjectIn {
+    /// Always `user`.
+    #[oai(rename = "type", validator(max_length = 64))]
+    pub kind: Text,
+    /// The user's id (digits) or username: required in resource and action search, refused
+    /// in subject search.
+    #[oai(validator(max_length = 255))]
+    pub id: Option<Text>,
+    /// Ignored: the user's facts come from the store.
+    pub properties: Option<Attributes>,
+}
+
+/// A resource in a search: `{"type": "ca" | "certificate" | "organization"}`, with `id` only
+/// in subject and action search.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuthzenSearchResource", skip_serializing_if_is_none)]
+pub struct SearchResourceIn {
+    /// `ca`, `certificate` or `organization`.
+    #[oai(rename = "type", validator(max_length = 64))]
+    pub kind: Text,
+    /// The row's id (digits): required in subject and action search, refused in resource
+    /// search.
+    #[oai(validator(max_length = 255))]
+    pub id: Option<Text>,
+    /// Ignored: the row's facts come from the store.
+    pub properties: Option<Attributes>,
+}
+
+/// Which page: the `next_token` of the page before (absent or empty: the first page) and
+/// how many results at most (1–1000, default 100).
+#[derive(Debug, Clone, Default, Object)]
+#[oai(rename = "AuthzenPageRequest", skip_serializing_if_is_none)]
+pub struct PageIn {
+    /// Opaque: the `next_token` of the previous page.
+    #[oai(validator(max_length = 512))]
+    pub token: Option<Text>,
+    /// Results per page, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Subject search (`POST /access/v1/search/subject`): every user who may do `action` on
+/// `resource`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuthzenSubjectSearchRequest", skip_serializing_if_is_none)]
+pub struct SubjectSearchRequest {
+    /// `{"type": "user"}`, no id.
+    pub subject: SearchSubjectIn,
+    /// The act.
+    pub action: ActionIn,
+    /// The resource, with its id.
+    pub resource: SearchResourceIn,
+    /// Ignored.
+    pub context: Option<Attributes>,
+    /// Which page.
+    pub page: Option<PageIn>,
+}
+
+/// Resource search (`POST /access/v1/search/resource`): every resource of a type the
+/// subject may do `action` on.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuthzenResourceSearchRequest", skip_serializing_if_is_none)]
+pub struct ResourceSearchRequest {
+    /// The user, with its id.
+    pub subject: SearchSubjectIn,
+    /// The act.
+    pub action: ActionIn,
+    /// `{"type": …}`, no id.
+    pub resource: SearchResourceIn,
+    /// Ignored.
+    pub context: Option<Attributes>,
+    /// Which page.
+    pub page: Option<PageIn>,
+}
+
+/// Action search (`POST /access/v1/search/action`): every action name the subject may do on
+/// the resource.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuthzenActionSearchRequest", skip_serializing_if_is_none)]
+pub struct ActionSearchRequest {
+    /// The user, with its id.
+    pub subject: SearchSubjectIn,
+    /// The resource, with its id.
+    pub resource: SearchResourceIn,
+    /// Ignored.
+    pub context: Option<Attributes>,
+    /// Which page.
+    pub page: Option<PageIn>,
+}
+
+/// A subject or resource found: `{"type": …, "id": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(rename = "AuthzenEntity")]
+pub struct EntityOut {
+    /// `user`, `ca`, `certificate` or `organization`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Its id (digits).
+    pub id: String,
+}
+
+/// An action found: `{"name": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(rename = "AuthzenActionName")]
+pub struct ActionOut {
+    /// The action's name.
+    pub name: String,
+}
+
+/// Where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(rename = "AuthzenPageResponse")]
+pub struct PageOut {
+    /// Pass it as `page.token` for the next page; empty on the last page.
+    pub next_token: String,
+}
+
+/// The answer to a subject or resource search: one page of results, in id order.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(rename = "AuthzenEntitySearchResponse")]
+pub struct EntitiesOut {
+    /// The subjects or resources of this page.
+    pub results: Vec<EntityOut>,
+    /// The next page.
+    pub page: PageOut,
+}
+
+/// The answer to an action search: one page of action names.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(rename = "AuthzenActionSearchResponse")]
+pub struct ActionsOut {
+    /// The action names of this page.
+    pub results: Vec<ActionOut>,
+    /// The next page.
+    pub page: PageOut,
+}
