@@ -1,7 +1,7 @@
 //! The AuthZEN 1.0 search documents (§8 of that specification; SPEC §11): subject, resource
 //! and action search requests, their pages and their answers.
 
-use poem_openapi::Object;
+use poem_openapi::{Object, types::Example};
 
 use crate::{
     authzen::model::{ActionIn, Attributes},
@@ -54,7 +54,11 @@ pub struct PageIn {
 /// Subject search (`POST /access/v1/search/subject`): every user who may do `action` on
 /// `resource`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenSubjectSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenSubjectSearchRequest",
+    skip_serializing_if_is_none,
+    example
+)]
 pub struct SubjectSearchRequest {
     /// `{"type": "user"}`, no id.
     pub subject: SearchSubjectIn,
@@ -71,7 +75,11 @@ pub struct SubjectSearchRequest {
 /// Resource search (`POST /access/v1/search/resource`): every resource of a type the
 /// subject may do `action` on.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenResourceSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenResourceSearchRequest",
+    skip_serializing_if_is_none,
+    example
+)]
 pub struct ResourceSearchRequest {
     /// The user, with its id.
     pub subject: SearchSubjectIn,
@@ -88,7 +96,11 @@ pub struct ResourceSearchRequest {
 /// Action search (`POST /access/v1/search/action`): every action name the subject may do on
 /// the resource.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenActionSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenActionSearchRequest",
+    skip_serializing_if_is_none,
+    example
+)]
 pub struct ActionSearchRequest {
     /// The user, with its id.
     pub subject: SearchSubjectIn,
@@ -145,4 +157,78 @@ pub struct ActionsOut {
     pub results: Vec<ActionOut>,
     /// The next page.
     pub page: PageOut,
+}
+
+// The examples of the request bodies in the OpenAPI document (what the docs UI prefills): the
+// ids are placeholders for a user and a CA that exist.
+
+fn searched(kind: &str, id: Option<&str>) -> (Text, Option<Text>) {
+    (Text(kind.to_owned()), id.map(|id| Text(id.to_owned())))
+}
+
+fn subject(id: Option<&str>) -> SearchSubjectIn {
+    let (kind, id) = searched("user", id);
+    SearchSubjectIn {
+        kind,
+        id,
+        properties: None,
+    }
+}
+
+fn resource(id: Option<&str>) -> SearchResourceIn {
+    let (kind, id) = searched("ca", id);
+    SearchResourceIn {
+        kind,
+        id,
+        properties: None,
+    }
+}
+
+fn action(name: &str) -> ActionIn {
+    ActionIn {
+        name: Text(name.to_owned()),
+        properties: None,
+    }
+}
+
+fn first_page() -> Option<PageIn> {
+    Some(PageIn {
+        token: None,
+        limit: Some(50),
+    })
+}
+
+impl Example for SubjectSearchRequest {
+    fn example() -> Self {
+        SubjectSearchRequest {
+            subject: subject(None),
+            action: action("can_create_cert"),
+            resource: resource(Some("1")),
+            context: None,
+            page: first_page(),
+        }
+    }
+}
+
+impl Example for ResourceSearchRequest {
+    fn example() -> Self {
+        ResourceSearchRequest {
+            subject: subject(Some("2")),
+            action: action("read"),
+            resource: resource(None),
+            context: None,
+            page: first_page(),
+        }
+    }
+}
+
+impl Example for ActionSearchRequest {
+    fn example() -> Self {
+        ActionSearchRequest {
+            subject: subject(Some("2")),
+            resource: resource(Some("1")),
+            context: None,
+            page: first_page(),
+        }
+    }
 }

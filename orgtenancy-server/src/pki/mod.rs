@@ -10,6 +10,7 @@ pub mod crl;
 pub mod csr;
 pub mod keycrypt;
 mod keys;
+mod leaf;
 pub mod published;
 pub mod san;
 mod subject;

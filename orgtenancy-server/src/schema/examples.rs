@@ -165,19 +165,29 @@ impl Example for CertCreate {
     }
 }
 
+/// A CSR for `api.acme.example` (EC P-256, a DNS SAN), made with `openssl req`: the example
+/// is sent as it is by a test, so it must verify.
+const EXAMPLE_CSR: &str = "-----BEGIN CERTIFICATE REQUEST-----
+MIIBEzCBugIBADAqMRkwFwYDVQQDDBBhcGkuYWNtZS5leGFtcGxlMQ0wCwYDVQQK
+DARBY21lMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKmqH32s5U1zex6xz035V
+MNEGJqNO6qpwKVFP4TffutDezSdlTChdWSjitwdeuw+6rv0n3DoZdKK/IyTz4CUb
+vaAuMCwGCSqGSIb3DQEJDjEfMB0wGwYDVR0RBBQwEoIQYXBpLmFjbWUuZXhhbXBs
+ZTAKBggqhkjOPQQDAgNIADBFAiEA2K634FQ944KanXK51J+bqqZrz3oPsI+j//+R
+jr0ERoUCIBAy4jdJpoS9Zev1Yj88CQP5ece9goUN8d9tJOLCSChP
+-----END CERTIFICATE REQUEST-----
+";
+
 impl Example for CsrSign {
     fn example() -> Self {
         CsrSign {
-            csr: text(
-                "-----BEGIN CERTIFICATE REQUEST-----\n…\n-----END CERTIFICATE REQUEST-----\n",
-            ),
-            ca_id: None,
-            ca_name: Some(text("Acme Issuing CA")),
+            csr: text(EXAMPLE_CSR),
+            ca_id: Some(1),
+            ca_name: None,
             certificate_type: CertificateTypeName::Server,
             valid_days: 90,
             common_name: None,
             subject_dn: None,
-            san_dns_names: vec![text("api.acme.example")],
+            san_dns_names: Vec::new(),
             san_ip_addresses: Vec::new(),
             san_email_addresses: Vec::new(),
         }
