@@ -2,7 +2,7 @@
 //! against the CA, and lists every revoked serial with its reason, the CRL number and the
 //! next update (SPEC §10). The public file names of a CA, and the RFC 5280 reason names.
 
-use std::process::Command;
+use crate::support::openssl;
 
 use chrono::{Duration, TimeZone, Utc};
 use orgtenancy_server::pki::{
@@ -15,20 +15,6 @@ fn subject(cn: &str) -> Subject {
         common_name: cn.to_owned(),
         ..Subject::default()
     }
-}
-
-fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! carries the CSR's public key and chains to its CA (`openssl verify`), and a CSR whose
 //! signature does not match, or text that is no CSR, is a field error.
 
-use std::process::Command;
+use crate::support::openssl;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use orgtenancy_server::pki::{
@@ -12,20 +12,6 @@ use orgtenancy_server::pki::{
     },
 };
 
-fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 /// A CSR made by openssl, and its key, in `dir`.
 fn openssl_csr(dir: &std::path::Path, key: &[&str]) -> String {
     let mut args = vec![
@@ -33,7 +19,7 @@ fn openssl_csr(dir: &std::path::Path, key: &[&str]) -> String {
     ];
     args.extend(key);
     args.extend(["-subj", "/CN=csr-subject.example.com"]);
-    let (ok, text) = run(dir, &args);
+    let (ok, text) = openssl(dir, &args);
     assert!(ok, "{text}");
     std::fs::read_to_string(dir.join("req.csr")).unwrap()
 }
@@ -82,7 +68,7 @@ fn a_csr_is_signed_with_its_own_key_and_chains_to_the_ca() {
         assert_eq!(signed.subject_dn, "CN=svc.example.com");
         std::fs::write(dir.path().join("ca.pem"), &ca.certificate_pem).unwrap();
         std::fs::write(dir.path().join("leaf.pem"), &signed.certificate_pem).unwrap();
-        let (ok, text) = run(
+        let (ok, text) = openssl(
             dir.path(),
             &[
                 "verify",
@@ -95,11 +81,11 @@ fn a_csr_is_signed_with_its_own_key_and_chains_to_the_ca() {
         );
         assert!(ok, "{text}");
         // The certificate's public key is the CSR's key's.
-        let (_, cert_key) = run(
+        let (_, cert_key) = openssl(
             dir.path(),
             &["x509", "-in", "leaf.pem", "-noout", "-pubkey"],
         );
-        let (_, own_key) = run(dir.path(), &["pkey", "-in", "key.pem", "-pubout"]);
+        let (_, own_key) = openssl(dir.path(), &["pkey", "-in", "key.pem", "-pubout"]);
         assert!(cert_key.contains("BEGIN PUBLIC KEY"), "{cert_key}");
         assert_eq!(cert_key, own_key);
     }

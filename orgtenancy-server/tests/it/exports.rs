@@ -2,28 +2,13 @@
 //! certificate files, the chain of a certificate checked by `openssl verify`, key downloads
 //! that match their certificates and are audited, and the engine's answers for other callers.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::{
     pki_matrix::create_ca,
+    support::openssl,
     support::{Backend, Harness, MISSING},
 };
-
-fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 /// Downloads `path` as `token`: the body, after checking the PEM attachment headers.
 async fn pem(h: &Harness, token: &str, path: &str, filename: &str) -> String {

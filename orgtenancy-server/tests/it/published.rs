@@ -4,32 +4,17 @@
 //! URLs of issued certificates name exactly these files, under the CA's own `crl_base_url`
 //! or the server's public base URL; any other name is a JSON 404.
 
-use std::process::Command;
-
 use orgtenancy_server::ServerConfig;
 use serde_json::json;
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 
 use crate::{
     pki_matrix::{create_ca, issue},
+    support::openssl,
     support::{Backend, Harness, MISSING, Reply, config},
 };
 
 const BASE: &str = "http://pki.test";
-
-fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 /// A harness whose server says it is reachable at [`BASE`].
 async fn published_harness(backend: &Backend) -> (Harness, String) {

@@ -615,3 +615,18 @@ pub async fn read_reply(response: poem::test::TestResponse) -> Reply {
         text,
     }
 }
+
+/// Runs `openssl args…` in `dir`: whether it succeeded, and its stdout then stderr.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run openssl");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
