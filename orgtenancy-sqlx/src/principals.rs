@@ -1,7 +1,7 @@
 //! The engine's [`PrincipalSet`] (the users allowed an action on a resource) as a SQL
 //! predicate over a users table, and keyset pages by id (the searches of SPEC §11).
 
-use orgtenancy_core::{CreatorGrant, MemberGrant, Members, PrincipalSet, Role};
+use orgtenancy_core::{CreatorGrant, MemberGrant, Members, PrincipalSet, Role, Scope};
 
 use crate::{
     SqlStore, StoreResult, User,
@@ -122,6 +122,70 @@ impl Sql {
             .push(" LIMIT ")
             .bind(i64::from(page.limit))
     }
+
+    /// Appends a keyset page of the rows of `table` in both `scope` and `within` (over
+    /// `org_column` and `creator_column`, as [`Sql::scope`]), after `WHERE`:
+    ///
+    /// ```text
+    /// <scope> AND <within> AND id > after ORDER BY id LIMIT n
+    /// ```
+    ///
+    /// except for a [`Scope::OrganizationOrCreator`] with a creator column, which no single
+    /// index serves in id order (a database reads every row of the organization and sorts
+    /// them, or walks the primary key and filters). It becomes one keyset page per
+    /// alternative, each over its own index (`(org_column, id)`, `(creator_column, id)`),
+    /// and the page of their union:
+    ///
+    /// ```text
+    /// id IN (SELECT id FROM (SELECT id FROM table WHERE org = o AND <within> AND id > after
+    ///                        ORDER BY id LIMIT n) AS part
+    ///        UNION ALL SELECT id FROM (… creator = c …) AS part)
+    /// AND id > after ORDER BY id LIMIT n
+    /// ```
+    ///
+    /// The same rows in the same order either way; the work follows the page size, not the
+    /// size of the organization. `id` is the table's id column. Check the limit with
+    /// [`crate::validate::keyset_page`] first.
+    pub fn scoped_keyset(
+        &mut self,
+        table: &'static str,
+        (scope, within): (Scope, Scope),
+        org_column: &'static str,
+        creator_column: Option<&'static str>,
+        page: KeysetPage,
+    ) -> &mut Sql {
+        let parts = match (scope, creator_column) {
+            (
+                Scope::OrganizationOrCreator {
+                    organization,
+                    creator,
+                },
+                Some(_),
+            ) => [Scope::Organization(organization), Scope::Creator(creator)],
+            _ => {
+                return self
+                    .scope(scope, org_column, creator_column)
+                    .push(" AND ")
+                    .scope(within, org_column, creator_column)
+                    .keyset("id", page);
+            }
+        };
+        self.push("id IN (");
+        let mut union = "";
+        for part in parts {
+            self.push(union)
+                .push("SELECT id FROM (SELECT id FROM ")
+                .push(table)
+                .push(" WHERE ")
+                .scope(part, org_column, creator_column)
+                .push(" AND ")
+                .scope(within, org_column, creator_column)
+                .keyset("id", page)
+                .push(") AS part");
+            union = " UNION ALL ";
+        }
+        self.push(")").keyset("id", page)
+    }
 }
 
 impl SqlStore {
@@ -129,10 +193,10 @@ impl SqlStore {
     /// `allowed`, one keyset page in id order.
     ///
     /// The query is the union of one keyset page per part of the set, each over its own
-    /// index — the members of an organization over `users (organization_id, id)`, the creator
-    /// over the primary key — then the page of their union; so the work follows the page
-    /// size, save for the superusers' part, which no index of the users table leads with the
-    /// role (the database scans for them). Equivalent to filtering by [`Sql::principals`].
+    /// index — the superusers over `users (role, id)`, the members of an organization over
+    /// `users (organization_id, id)`, the creator over the primary key — then the page of
+    /// their union; so the work follows the page size, not the size of the users table.
+    /// Equivalent to filtering by [`Sql::principals`].
     pub(crate) async fn users_allowed(
         &self,
         allowed: PrincipalSet,
