@@ -137,9 +137,11 @@ impl Sql {
     /// and the page of their union:
     ///
     /// ```text
-    /// id IN (SELECT id FROM (SELECT id FROM table WHERE org = o AND <within> AND id > after
-    ///                        ORDER BY id LIMIT n) AS part
-    ///        UNION ALL SELECT id FROM (… creator = c …) AS part)
+    /// id IN (SELECT id FROM (
+    ///            SELECT id FROM (SELECT id FROM table WHERE org = o AND <within> AND id > after
+    ///                            ORDER BY id LIMIT n) AS part
+    ///            UNION SELECT id FROM (… creator = c …) AS part
+    ///        ) AS parts ORDER BY id LIMIT n)
     /// AND id > after ORDER BY id LIMIT n
     /// ```
     ///
@@ -170,7 +172,7 @@ impl Sql {
                     .keyset("id", page);
             }
         };
-        self.push("id IN (");
+        self.push("id IN (SELECT id FROM (");
         let mut union = "";
         for part in parts {
             self.push(union)
@@ -182,10 +184,20 @@ impl Sql {
                 .scope(within, org_column, creator_column)
                 .keyset("id", page)
                 .push(") AS part");
-            union = " UNION ALL ";
+            union = " UNION ";
         }
-        self.push(")").keyset("id", page)
+        close_union(self, page).keyset("id", page)
     }
+}
+
+/// Closes `id IN (SELECT id FROM (<pages> UNION <pages>` with `) AS parts ORDER BY id LIMIT
+/// n)`: at most `n` distinct ids, so the outer query looks up just those by primary key
+/// (without the limit, PostgreSQL's generic plan may merge-join the whole id range the
+/// pages span).
+fn close_union(sql: &mut Sql, page: KeysetPage) -> &mut Sql {
+    sql.push(") AS parts ORDER BY id LIMIT ")
+        .bind(i64::from(page.limit))
+        .push(")")
 }
 
 impl SqlStore {
@@ -205,24 +217,32 @@ impl SqlStore {
         let page = validate::keyset_page(page)?;
         let columns = UserColumns::USERS;
         let mut sql = Sql::new("SELECT ");
-        sql.push(USER_COLUMNS).push(" FROM users WHERE id IN (");
-        let mut union = " ";
+        sql.push(USER_COLUMNS)
+            .push(" FROM users WHERE id IN (SELECT id FROM (");
+        let mut union = "";
         for part in parts(allowed).into_iter().flatten() {
             sql.push(union)
                 .push("SELECT id FROM (SELECT id FROM users WHERE ");
-            union = " UNION ALL ";
+            union = " UNION ";
             active(&mut sql, columns).push(" AND ");
             write_part(&mut sql, part, columns);
             sql.push(")").keyset("id", page).push(") AS part");
         }
-        if union == " " {
+        if union.is_empty() {
             return Ok(Vec::new());
         }
-        sql.push(") ").keyset("id", page);
+        close_union(&mut sql, page).keyset("id", page);
         let rows: Vec<UserRow> = self.read_all(sql).await?;
         rows.into_iter().map(UserRow::into_user).collect()
     }
 }
+
+/// [`Role::Superuser`] as an SQL literal. Written into the statement, not bound: a constant
+/// of this crate, never input. With a bound value PostgreSQL's generic plan of a prepared
+/// statement (used after five executions) takes the role for any of three and scans the
+/// primary key for the few superusers instead of reading `users (role, id)` — 21 ms instead
+/// of 0.1 ms at 100 k users.
+const SUPERUSER: &str = "'superuser'";
 
 /// One alternative of a [`PrincipalSet`].
 #[derive(Debug, Clone, Copy)]
@@ -253,7 +273,7 @@ fn write_part(sql: &mut Sql, part: Part, columns: UserColumns) {
             sql.push("(")
                 .push(columns.role)
                 .push(" = ")
-                .bind(Role::Superuser.as_str())
+                .push(SUPERUSER)
                 .push(")");
         }
         Part::Creator(creator) => write_creator(sql, creator, columns),
@@ -302,4 +322,14 @@ fn write_members(sql: &mut Sql, members: MemberGrant, columns: UserColumns) {
         }
     }
     sql.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use orgtenancy_core::Role;
+
+    #[test]
+    fn the_superuser_literal_is_the_role_spelling() {
+        assert_eq!(super::SUPERUSER, format!("'{}'", Role::Superuser.as_str()));
+    }
 }
