@@ -1,7 +1,7 @@
 //! The AuthZEN 1.0 search documents (§8 of that specification; SPEC §11): subject, resource
 //! and action search requests, their pages and their answers.
 
-use poem_openapi::Object;
+use poem_openapi::{Object, types::Example};
 
 use crate::{
     authzen::model::{ActionIn, Attributes},
@@ -54,7 +54,11 @@ pub struct PageIn {
 /// Subject search (`POST /access/v1/search/subject`): every user who may do `action` on
 /// `resource`.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenSubjectSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenSubjectSearchRequest",
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct SubjectSearchRequest {
     /// `{"type": "user"}`, no id.
     pub subject: SearchSubjectIn,
@@ -71,7 +75,11 @@ pub struct SubjectSearchRequest {
 /// Resource search (`POST /access/v1/search/resource`): every resource of a type the
 /// subject may do `action` on.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenResourceSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenResourceSearchRequest",
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct ResourceSearchRequest {
     /// The user, with its id.
     pub subject: SearchSubjectIn,
@@ -88,7 +96,11 @@ pub struct ResourceSearchRequest {
 /// Action search (`POST /access/v1/search/action`): every action name the subject may do on
 /// the resource.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "AuthzenActionSearchRequest", skip_serializing_if_is_none)]
+#[oai(
+    rename = "AuthzenActionSearchRequest",
+    example,
+    skip_serializing_if_is_none
+)]
 pub struct ActionSearchRequest {
     /// The user, with its id.
     pub subject: SearchSubjectIn,
@@ -145,4 +157,71 @@ pub struct ActionsOut {
     pub results: Vec<ActionOut>,
     /// The next page.
     pub page: PageOut,
+}
+
+// The examples of the request bodies in the OpenAPI document (what the docs UI prefills): the
+// ids are placeholders for a user and a CA that exist.
+
+fn user(id: Option<&str>) -> SearchSubjectIn {
+    SearchSubjectIn {
+        kind: Text("user".to_owned()),
+        id: id.map(|id| Text(id.to_owned())),
+        properties: None,
+    }
+}
+
+fn ca(id: Option<&str>) -> SearchResourceIn {
+    SearchResourceIn {
+        kind: Text("ca".to_owned()),
+        id: id.map(|id| Text(id.to_owned())),
+        properties: None,
+    }
+}
+
+fn first_page() -> Option<PageIn> {
+    Some(PageIn {
+        token: None,
+        limit: Some(100),
+    })
+}
+
+impl Example for SubjectSearchRequest {
+    fn example() -> Self {
+        SubjectSearchRequest {
+            subject: user(None),
+            action: ActionIn {
+                name: Text("can_create_cert".to_owned()),
+                properties: None,
+            },
+            resource: ca(Some("1")),
+            context: None,
+            page: first_page(),
+        }
+    }
+}
+
+impl Example for ResourceSearchRequest {
+    fn example() -> Self {
+        ResourceSearchRequest {
+            subject: user(Some("2")),
+            action: ActionIn {
+                name: Text("can_create_cert".to_owned()),
+                properties: None,
+            },
+            resource: ca(None),
+            context: None,
+            page: first_page(),
+        }
+    }
+}
+
+impl Example for ActionSearchRequest {
+    fn example() -> Self {
+        ActionSearchRequest {
+            subject: user(Some("2")),
+            resource: ca(Some("1")),
+            context: None,
+            page: first_page(),
+        }
+    }
 }
