@@ -131,8 +131,10 @@
 //! * [`statement::Sql::principals`] with [`UserColumns`]: the engine's
 //!   [`PrincipalSet`](orgtenancy_core::PrincipalSet) (the users allowed an action on a
 //!   resource) as a SQL predicate over a users table; [`statement::Sql::keyset`] and
-//!   [`KeysetPage`]: keyset pages by id; [`Store::list_users_allowed`]: both on the store's
-//!   users (the searches of SPEC §11).
+//!   [`KeysetPage`]: keyset pages by id; [`statement::Sql::scoped_keyset`]: a keyset page of
+//!   an application's table in two scopes, an organization-or-creator scope read as the union
+//!   of two indexed pages; [`Store::list_users_allowed`]: the store's users of a set, a page
+//!   at a time (the searches of SPEC §11).
 //! * [`StoreError`], [`Conflict`], [`Entity`]: the typed errors.
 //! * [`password`]: argon2id hashing.
 #![forbid(unsafe_code)]

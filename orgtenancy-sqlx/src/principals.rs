@@ -1,7 +1,7 @@
 //! The engine's [`PrincipalSet`] (the users allowed an action on a resource) as a SQL
 //! predicate over a users table, and keyset pages by id (the searches of SPEC §11).
 
-use orgtenancy_core::{CreatorGrant, MemberGrant, Members, PrincipalSet, Role};
+use orgtenancy_core::{CreatorGrant, MemberGrant, Members, PrincipalSet, Role, Scope};
 
 use crate::{
     SqlStore, StoreResult, User,
@@ -122,6 +122,82 @@ impl Sql {
             .push(" LIMIT ")
             .bind(i64::from(page.limit))
     }
+
+    /// Appends a keyset page of the rows of `table` in both `scope` and `within` (over
+    /// `org_column` and `creator_column`, as [`Sql::scope`]), after `WHERE`:
+    ///
+    /// ```text
+    /// <scope> AND <within> AND id > after ORDER BY id LIMIT n
+    /// ```
+    ///
+    /// except for a [`Scope::OrganizationOrCreator`] with a creator column, which no single
+    /// index serves in id order (a database reads every row of the organization and sorts
+    /// them, or walks the primary key and filters). It becomes one keyset page per
+    /// alternative, each over its own index (`(org_column, id)`, `(creator_column, id)`),
+    /// and the page of their union:
+    ///
+    /// ```text
+    /// id IN (SELECT id FROM (
+    ///            SELECT id FROM (SELECT id FROM table WHERE org = o AND <within> AND id > after
+    ///                            ORDER BY id LIMIT n) AS part
+    ///            UNION SELECT id FROM (… creator = c …) AS part
+    ///        ) AS parts ORDER BY id LIMIT n)
+    /// AND id > after ORDER BY id LIMIT n
+    /// ```
+    ///
+    /// The same rows in the same order either way; the work follows the page size, not the
+    /// size of the organization. `id` is the table's id column. Check the limit with
+    /// [`crate::validate::keyset_page`] first.
+    pub fn scoped_keyset(
+        &mut self,
+        table: &'static str,
+        (scope, within): (Scope, Scope),
+        org_column: &'static str,
+        creator_column: Option<&'static str>,
+        page: KeysetPage,
+    ) -> &mut Sql {
+        let parts = match (scope, creator_column) {
+            (
+                Scope::OrganizationOrCreator {
+                    organization,
+                    creator,
+                },
+                Some(_),
+            ) => [Scope::Organization(organization), Scope::Creator(creator)],
+            _ => {
+                return self
+                    .scope(scope, org_column, creator_column)
+                    .push(" AND ")
+                    .scope(within, org_column, creator_column)
+                    .keyset("id", page);
+            }
+        };
+        self.push("id IN (SELECT id FROM (");
+        let mut union = "";
+        for part in parts {
+            self.push(union)
+                .push("SELECT id FROM (SELECT id FROM ")
+                .push(table)
+                .push(" WHERE ")
+                .scope(part, org_column, creator_column)
+                .push(" AND ")
+                .scope(within, org_column, creator_column)
+                .keyset("id", page)
+                .push(") AS part");
+            union = " UNION ";
+        }
+        close_union(self, page).keyset("id", page)
+    }
+}
+
+/// Closes `id IN (SELECT id FROM (<pages> UNION <pages>` with `) AS parts ORDER BY id LIMIT
+/// n)`: at most `n` distinct ids, so the outer query looks up just those by primary key
+/// (without the limit, PostgreSQL's generic plan may merge-join the whole id range the
+/// pages span).
+fn close_union(sql: &mut Sql, page: KeysetPage) -> &mut Sql {
+    sql.push(") AS parts ORDER BY id LIMIT ")
+        .bind(i64::from(page.limit))
+        .push(")")
 }
 
 impl SqlStore {
@@ -129,10 +205,10 @@ impl SqlStore {
     /// `allowed`, one keyset page in id order.
     ///
     /// The query is the union of one keyset page per part of the set, each over its own
-    /// index — the members of an organization over `users (organization_id, id)`, the creator
-    /// over the primary key — then the page of their union; so the work follows the page
-    /// size, save for the superusers' part, which no index of the users table leads with the
-    /// role (the database scans for them). Equivalent to filtering by [`Sql::principals`].
+    /// index — the superusers over `users (role, id)`, the members of an organization over
+    /// `users (organization_id, id)`, the creator over the primary key — then the page of
+    /// their union; so the work follows the page size, not the size of the users table.
+    /// Equivalent to filtering by [`Sql::principals`].
     pub(crate) async fn users_allowed(
         &self,
         allowed: PrincipalSet,
@@ -141,24 +217,32 @@ impl SqlStore {
         let page = validate::keyset_page(page)?;
         let columns = UserColumns::USERS;
         let mut sql = Sql::new("SELECT ");
-        sql.push(USER_COLUMNS).push(" FROM users WHERE id IN (");
-        let mut union = " ";
+        sql.push(USER_COLUMNS)
+            .push(" FROM users WHERE id IN (SELECT id FROM (");
+        let mut union = "";
         for part in parts(allowed).into_iter().flatten() {
             sql.push(union)
                 .push("SELECT id FROM (SELECT id FROM users WHERE ");
-            union = " UNION ALL ";
+            union = " UNION ";
             active(&mut sql, columns).push(" AND ");
             write_part(&mut sql, part, columns);
             sql.push(")").keyset("id", page).push(") AS part");
         }
-        if union == " " {
+        if union.is_empty() {
             return Ok(Vec::new());
         }
-        sql.push(") ").keyset("id", page);
+        close_union(&mut sql, page).keyset("id", page);
         let rows: Vec<UserRow> = self.read_all(sql).await?;
         rows.into_iter().map(UserRow::into_user).collect()
     }
 }
+
+/// [`Role::Superuser`] as an SQL literal. Written into the statement, not bound: a constant
+/// of this crate, never input. With a bound value PostgreSQL's generic plan of a prepared
+/// statement (used after five executions) takes the role for any of three and scans the
+/// primary key for the few superusers instead of reading `users (role, id)` — 21 ms instead
+/// of 0.1 ms at 100 k users.
+const SUPERUSER: &str = "'superuser'";
 
 /// One alternative of a [`PrincipalSet`].
 #[derive(Debug, Clone, Copy)]
@@ -189,7 +273,7 @@ fn write_part(sql: &mut Sql, part: Part, columns: UserColumns) {
             sql.push("(")
                 .push(columns.role)
                 .push(" = ")
-                .bind(Role::Superuser.as_str())
+                .push(SUPERUSER)
                 .push(")");
         }
         Part::Creator(creator) => write_creator(sql, creator, columns),
@@ -238,4 +322,14 @@ fn write_members(sql: &mut Sql, members: MemberGrant, columns: UserColumns) {
         }
     }
     sql.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use orgtenancy_core::Role;
+
+    #[test]
+    fn the_superuser_literal_is_the_role_spelling() {
+        assert_eq!(super::SUPERUSER, format!("'{}'", Role::Superuser.as_str()));
+    }
 }

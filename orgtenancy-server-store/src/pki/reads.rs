@@ -74,10 +74,13 @@ impl PkiStore for SqlStore {
         let mut sql = Sql::new("SELECT ");
         sql.push(CA_COLUMNS)
             .push(" FROM certificate_authorities WHERE ")
-            .scope(scope, "organization_id", Some("created_by_user_id"))
-            .push(" AND ")
-            .scope(within, "organization_id", Some("created_by_user_id"))
-            .keyset("id", page);
+            .scoped_keyset(
+                "certificate_authorities",
+                (scope, within),
+                "organization_id",
+                Some("created_by_user_id"),
+                page,
+            );
         let rows: Vec<CaRow> = self.read().await?.fetch_all(sql).await?;
         Ok(rows.into_iter().map(CertificateAuthority::from).collect())
     }
@@ -184,10 +187,13 @@ impl PkiStore for SqlStore {
         let mut sql = Sql::new("SELECT ");
         sql.push(CERT_COLUMNS)
             .push(" FROM certificates WHERE ")
-            .scope(scope, "organization_id", Some("created_by_user_id"))
-            .push(" AND ")
-            .scope(within, "organization_id", Some("created_by_user_id"))
-            .keyset("id", page);
+            .scoped_keyset(
+                "certificates",
+                (scope, within),
+                "organization_id",
+                Some("created_by_user_id"),
+                page,
+            );
         let rows: Vec<CertRow> = self.read().await?.fetch_all(sql).await?;
         rows.into_iter().map(CertRow::into_certificate).collect()
     }

@@ -8,11 +8,15 @@ use orgtenancy_server_store::{
     ALREADY_REVOKED, CERTIFICATE, CERTIFICATE_AUTHORITY, Certificate, CertificateAuthority,
     NewCertificate, NewCertificateAuthority, NewCertificateKey, PkiStore,
 };
-use orgtenancy_sqlx::{AuditFilter, Conflict, Page, SqlStore, Store, StoreError};
+use orgtenancy_sqlx::{AuditFilter, Conflict, KeysetPage, Page, SqlStore, Store, StoreError};
 
 use crate::support::{org, root};
 
-on_both_backends!(restrict_and_typed_errors, scoped_lists_and_cascade);
+on_both_backends!(
+    restrict_and_typed_errors,
+    scoped_lists_and_cascade,
+    keyset_searches
+);
 
 /// The engine's facts about a CA, as a caller decides on them.
 pub(crate) fn ca_facts(ca: &CertificateAuthority) -> Resource {
@@ -252,4 +256,104 @@ async fn scoped_lists_and_cascade(store: &SqlStore) {
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);
+}
+
+/// `search_cas` and `search_certificates` (SPEC §11), followed page by page with limits 1–3,
+/// return exactly the rows in both scopes, in id order — for every kind of scope, including
+/// an organization-or-creator scope, which the store reads as a union of two keyset pages.
+async fn keyset_searches(store: &SqlStore) {
+    let actor = root();
+    let acme = org(store, "acme").await;
+    let globex = org(store, "globex").await;
+    let orgs = [None, Some(acme.id), Some(globex.id)];
+    let creators = [None, Some(UserId(7)), Some(UserId(8))];
+    let mut cas = Vec::new();
+    let mut certs = Vec::new();
+    for n in 0..18 {
+        let organization = orgs[n % 3];
+        let creator = creators[(n / 3) % 3];
+        let name = format!("ca{n}");
+        let ca = store
+            .create_ca(&actor, new_ca(&name, None, organization, creator), None)
+            .await
+            .expect("CA");
+        let new = NewCertificate {
+            created_by_user_id: creator,
+            ..new_cert(ca.id, &name, organization)
+        };
+        let cert = store
+            .create_certificate(&actor, new, ca_facts(&ca))
+            .await
+            .expect("certificate");
+        cas.push((ca.id, ca_facts(&ca)));
+        certs.push((cert.id, cert_facts(&cert)));
+    }
+    let scopes = [
+        Scope::All,
+        Scope::Nothing,
+        Scope::Organization(acme.id),
+        Scope::Creator(UserId(7)),
+        Scope::OrganizationOrCreator {
+            organization: acme.id,
+            creator: UserId(7),
+        },
+        Scope::OrganizationOrCreator {
+            organization: globex.id,
+            creator: UserId(8),
+        },
+        Scope::CreatorInOrganization {
+            organization: acme.id,
+            creator: UserId(8),
+        },
+    ];
+    for scope in scopes {
+        for within in [Scope::All, scopes[4], Scope::Organization(globex.id)] {
+            let expect = |rows: &[(i64, Resource)]| -> Vec<i64> {
+                rows.iter()
+                    .filter(|(_, facts)| scope.contains(facts) && within.contains(facts))
+                    .map(|(id, _)| *id)
+                    .collect()
+            };
+            for limit in 1..=3 {
+                let mut found: (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+                let mut page = KeysetPage { after: None, limit };
+                loop {
+                    let ids: Vec<i64> = store
+                        .search_cas(scope, within, page)
+                        .await
+                        .expect("search CAs")
+                        .iter()
+                        .map(|ca| ca.id)
+                        .collect();
+                    assert!(ids.len() <= limit as usize);
+                    found.0.extend(&ids);
+                    match ids.last() {
+                        Some(last) if ids.len() == limit as usize => page.after = Some(*last),
+                        _ => break,
+                    }
+                }
+                let mut page = KeysetPage { after: None, limit };
+                loop {
+                    let ids: Vec<i64> = store
+                        .search_certificates(scope, within, page)
+                        .await
+                        .expect("search certificates")
+                        .iter()
+                        .map(|cert| cert.id)
+                        .collect();
+                    found.1.extend(&ids);
+                    match ids.last() {
+                        Some(last) if ids.len() == limit as usize => page.after = Some(*last),
+                        _ => break,
+                    }
+                }
+                assert_eq!(found.0, expect(&cas), "CAs in {scope:?} within {within:?}");
+                assert_eq!(
+                    found.1,
+                    expect(&certs),
+                    "certificates in {scope:?} within {within:?}"
+                );
+            }
+        }
+    }
 }

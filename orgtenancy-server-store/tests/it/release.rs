@@ -73,21 +73,31 @@ pub const RELEASE_CHECKSUMS: [(Backend, [(i64, &str); 4]); 2] = [
 ];
 
 /// The migrations a database of today's crates has applied: the release's (with the release's
-/// checksums), then those added since (`20250605000000_pki_fastpki`), with their files'.
+/// checksums), then those added since in either crate (`20250605000000_pki_fastpki` here,
+/// `20250606000000_users_role` in the tenancy crate), with their files', in version order.
 pub fn current_checksums(backend: Backend) -> Vec<(i64, String)> {
-    let migrator = match backend {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-        _ => sqlx::migrate!("./migrations/postgres"),
+    let (server, tenancy) = match backend {
+        Backend::Sqlite => (
+            sqlx::migrate!("./migrations/sqlite"),
+            sqlx::migrate!("../orgtenancy-sqlx/migrations/sqlite"),
+        ),
+        _ => (
+            sqlx::migrate!("./migrations/postgres"),
+            sqlx::migrate!("../orgtenancy-sqlx/migrations/postgres"),
+        ),
     };
     let release = release_checksums(backend);
     let last = release.last().map_or(0, |(version, _)| *version);
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let since = migrator
+    let mut since: Vec<(i64, String)> = server
         .iter()
+        .chain(tenancy.iter())
         .filter(|migration| migration.version > last)
-        .map(|migration| (migration.version, hex(&migration.checksum)));
+        .map(|migration| (migration.version, hex(&migration.checksum)))
+        .collect();
+    since.sort();
     let all: Vec<(i64, String)> = release.into_iter().chain(since).collect();
-    assert!(all.len() > 4, "the migrations since the release are listed");
+    assert!(all.len() > 5, "the migrations since the release are listed");
     all
 }
 

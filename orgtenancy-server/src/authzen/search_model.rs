@@ -56,8 +56,8 @@ pub struct PageIn {
 #[derive(Debug, Clone, Object)]
 #[oai(
     rename = "AuthzenSubjectSearchRequest",
-    skip_serializing_if_is_none,
-    example
+    example,
+    skip_serializing_if_is_none
 )]
 pub struct SubjectSearchRequest {
     /// `{"type": "user"}`, no id.
@@ -77,8 +77,8 @@ pub struct SubjectSearchRequest {
 #[derive(Debug, Clone, Object)]
 #[oai(
     rename = "AuthzenResourceSearchRequest",
-    skip_serializing_if_is_none,
-    example
+    example,
+    skip_serializing_if_is_none
 )]
 pub struct ResourceSearchRequest {
     /// The user, with its id.
@@ -98,8 +98,8 @@ pub struct ResourceSearchRequest {
 #[derive(Debug, Clone, Object)]
 #[oai(
     rename = "AuthzenActionSearchRequest",
-    skip_serializing_if_is_none,
-    example
+    example,
+    skip_serializing_if_is_none
 )]
 pub struct ActionSearchRequest {
     /// The user, with its id.
@@ -162,31 +162,18 @@ pub struct ActionsOut {
 // The examples of the request bodies in the OpenAPI document (what the docs UI prefills): the
 // ids are placeholders for a user and a CA that exist.
 
-fn searched(kind: &str, id: Option<&str>) -> (Text, Option<Text>) {
-    (Text(kind.to_owned()), id.map(|id| Text(id.to_owned())))
-}
-
-fn subject(id: Option<&str>) -> SearchSubjectIn {
-    let (kind, id) = searched("user", id);
+fn user(id: Option<&str>) -> SearchSubjectIn {
     SearchSubjectIn {
-        kind,
-        id,
+        kind: Text("user".to_owned()),
+        id: id.map(|id| Text(id.to_owned())),
         properties: None,
     }
 }
 
-fn resource(id: Option<&str>) -> SearchResourceIn {
-    let (kind, id) = searched("ca", id);
+fn ca(id: Option<&str>) -> SearchResourceIn {
     SearchResourceIn {
-        kind,
-        id,
-        properties: None,
-    }
-}
-
-fn action(name: &str) -> ActionIn {
-    ActionIn {
-        name: Text(name.to_owned()),
+        kind: Text("ca".to_owned()),
+        id: id.map(|id| Text(id.to_owned())),
         properties: None,
     }
 }
@@ -194,16 +181,19 @@ fn action(name: &str) -> ActionIn {
 fn first_page() -> Option<PageIn> {
     Some(PageIn {
         token: None,
-        limit: Some(50),
+        limit: Some(100),
     })
 }
 
 impl Example for SubjectSearchRequest {
     fn example() -> Self {
         SubjectSearchRequest {
-            subject: subject(None),
-            action: action("can_create_cert"),
-            resource: resource(Some("1")),
+            subject: user(None),
+            action: ActionIn {
+                name: Text("can_create_cert".to_owned()),
+                properties: None,
+            },
+            resource: ca(Some("1")),
             context: None,
             page: first_page(),
         }
@@ -213,9 +203,12 @@ impl Example for SubjectSearchRequest {
 impl Example for ResourceSearchRequest {
     fn example() -> Self {
         ResourceSearchRequest {
-            subject: subject(Some("2")),
-            action: action("read"),
-            resource: resource(None),
+            subject: user(Some("2")),
+            action: ActionIn {
+                name: Text("can_create_cert".to_owned()),
+                properties: None,
+            },
+            resource: ca(None),
             context: None,
             page: first_page(),
         }
@@ -225,8 +218,8 @@ impl Example for ResourceSearchRequest {
 impl Example for ActionSearchRequest {
     fn example() -> Self {
         ActionSearchRequest {
-            subject: subject(Some("2")),
-            resource: resource(Some("1")),
+            subject: user(Some("2")),
+            resource: ca(Some("1")),
             context: None,
             page: first_page(),
         }

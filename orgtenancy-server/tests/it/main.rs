@@ -36,6 +36,7 @@ mod support;
 mod audit_chain;
 mod auth;
 mod authzen;
+mod authzen_client;
 mod authzen_search;
 mod bad_input;
 mod ca_tree;

@@ -9,7 +9,7 @@ use crate::support::{drop_schema, org, postgres_schema, unique, user};
 on_both_backends!(only_the_tenancy_tables);
 
 /// A database the store opens gets the tenancy tables and nothing of the reference server's
-/// (no CA, certificate or login-throttle table: SPEC §12), and the two tenancy migrations.
+/// (no CA, certificate or login-throttle table: SPEC §12), and the tenancy migrations.
 async fn only_the_tenancy_tables(store: &SqlStore) {
     let tables = match store.backend() {
         Backend::Sqlite => Sql::new(
@@ -39,7 +39,10 @@ async fn only_the_tenancy_tables(store: &SqlStore) {
     );
     let versions = Sql::new("SELECT version FROM _sqlx_migrations ORDER BY version");
     let versions: Vec<(i64,)> = reader.fetch_all(versions).await.expect("the migrations");
-    assert_eq!(versions, [(20250601000000,), (20250603000000,)]);
+    assert_eq!(
+        versions,
+        [(20250601000000,), (20250603000000,), (20250606000000,)]
+    );
 }
 
 #[tokio::test]
