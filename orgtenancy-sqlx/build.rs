@@ -1,0 +1,7 @@
+//! Rebuilds the crate when a migration is added or changed: `sqlx::migrate!` embeds the
+//! `migrations/` folder at compile time, and cargo does not watch it by itself.
+#![forbid(unsafe_code)]
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
