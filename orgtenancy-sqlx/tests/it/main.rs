@@ -65,5 +65,6 @@ mod scopes;
 mod statements;
 mod superusers;
 mod support;
+mod token_holder;
 mod tokens;
 mod users;
