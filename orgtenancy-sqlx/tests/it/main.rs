@@ -57,6 +57,7 @@ mod audit_chain;
 mod audited;
 mod concurrency;
 mod connect;
+mod held;
 mod hostile;
 mod model;
 mod organizations;
