@@ -61,7 +61,7 @@ fresh_database() {
       echo "LOAD_BACKEND=postgres needs LOAD_POSTGRES_URL" >&2
       return 1
     fi
-    psql -q "$postgres_url" -c "DROP SCHEMA IF EXISTS orgtenancy_load CASCADE" \
+    PGOPTIONS="--client-min-messages=warning" psql -q "$postgres_url" -c "DROP SCHEMA IF EXISTS orgtenancy_load CASCADE" \
       -c "CREATE SCHEMA orgtenancy_load" >&2
     local separator='?'
     case "$postgres_url" in *\?*) separator='&' ;; esac
