@@ -3,20 +3,30 @@
 #
 #   benches/load/run.sh                 # 32 connections, 2 s warm-up + 10 s per scenario
 #   LOAD_SECONDS=30 benches/load/run.sh
+#   LOAD_BACKEND=postgres LOAD_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test benches/load/run.sh
+#   LOAD_BASELINE_SERVER="/old/before/orgtenancy-server /old/step1/orgtenancy-server" benches/load/run.sh
 #
 # 1. builds the release server and the load generator (`orgtenancy-load`);
-# 2. seeds a fresh SQLite file in a temporary directory with 100 organizations × 100 users
-#    (plus a superuser and, per connection, 100 users in no organization for add-member),
-#    through the store's API (`orgtenancy-load seed`);
-# 3. starts the server on that file on a free loopback port;
-# 4. runs the four scenarios (GET one organization as a member, GET one page of members,
-#    POST add-member as the organization's admin, a 90/10 read/write mix) and prints
-#    requests/s, p50/p99 latency and the server's resident memory after each, then its peak
-#    (VmHWM from /proc/<pid>/status);
-# 5. stops the server (SIGTERM) and removes the temporary directory.
+# 2. measures the ceiling: a bare poem server (`orgtenancy-load ceiling-serve`) answering
+#    GET /api/v1/organizations/{id} with a constant JSON body, no auth, no database, driven
+#    by the same clients as the real server;
+# 3. for each earlier server binary LOAD_BASELINE_SERVER names (space-separated; each is named
+#    in the report by its directory), then for this build:
+#    seeds a fresh database (a SQLite file in a temporary directory, or with
+#    LOAD_BACKEND=postgres a fresh schema `orgtenancy_load` of LOAD_POSTGRES_URL, made with
+#    psql) with 100 organizations × 100 users (plus a superuser and, per connection, 100 users
+#    in no organization for add-member) through the store's API (`orgtenancy-load seed`),
+#    starts the server on it on a free loopback port, runs the four scenarios (GET one
+#    organization as a member, GET one page of 20 members, POST add-member as the
+#    organization's admin, a 90/10 read/write mix) and prints requests/s, p50/p99 latency and
+#    the server's resident memory after each, then its peak (VmHWM), and stops it (SIGTERM);
+# 4. measures the ceiling again, so drift of the machine during the run shows;
+# 5. removes the temporary directory.
 #
-# The server logs at its default level (info; LOAD_RUST_LOG=warn quiets it) to a file in the
-# temporary directory. The load generator runs on the same machine as the server and
+# Everything is measured in one run, one after the other, so ratios between the rows (before
+# and after, share of the ceiling) are what to quote; absolute figures move with the machine.
+# The servers log at their default level (info; LOAD_RUST_LOG=warn quiets them) to files in
+# the temporary directory. The load generator runs on the same machine as the server and
 # competes for its cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -35,17 +45,31 @@ load_bin="$target_dir/release/orgtenancy-load"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-database="sqlite://$work/load.db?mode=rwc"
-echo "== seeding $work/load.db"
-"$load_bin" seed "$database" --clients "$connections"
+backend="${LOAD_BACKEND:-sqlite}"
+postgres_url="${LOAD_POSTGRES_URL:-${ORGTENANCY_TEST_POSTGRES_URL:-}}"
+
+# A fresh database for one server: its URL.
+fresh_database() {
+  local name="$1"
+  if [ "$backend" = postgres ]; then
+    if [ -z "$postgres_url" ]; then
+      echo "LOAD_BACKEND=postgres needs LOAD_POSTGRES_URL" >&2
+      return 1
+    fi
+    PGOPTIONS="--client-min-messages=warning" psql -q "$postgres_url" -c "DROP SCHEMA IF EXISTS orgtenancy_load CASCADE" \
+      -c "CREATE SCHEMA orgtenancy_load" >&2
+    local separator='?'
+    case "$postgres_url" in *\?*) separator='&' ;; esac
+    echo "${postgres_url}${separator}options=-c%20search_path%3Dorgtenancy_load"
+  else
+    echo "sqlite://$work/$name.db?mode=rwc"
+  fi
+}
 
 # A free loopback port: ask the kernel for one, or probe a few at random without Python.
 free_port() {
@@ -64,25 +88,68 @@ free_port() {
   echo "no free port found" >&2
   return 1
 }
-port="$(free_port)"
-base="http://127.0.0.1:$port"
 
-echo "== starting the server on $base"
-ORGTENANCY_DATABASE_URL="$database" ORGTENANCY_BIND="127.0.0.1:$port" RUST_LOG="${LOAD_RUST_LOG:-info}" \
-  "$server_bin" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-  if curl -sf "$base/healthz" > /dev/null 2>&1; then
-    break
+# Waits until `$1` answers (any HTTP status) while process `$2` lives.
+wait_ready() {
+  for _ in $(seq 100); do
+    if curl -s -o /dev/null "$1" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "the server exited" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
   fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$work/server.log" >&2
-    echo "the server exited" >&2
+  server_pid=""
+}
+
+ceiling() {
+  local port
+  port="$(free_port)"
+  "$load_bin" ceiling-serve "127.0.0.1:$port" > "$work/ceiling.log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/api/v1/organizations/1" "$server_pid"
+  echo "== ceiling: bare poem server, $connections connections"
+  "$load_bin" ceiling "http://127.0.0.1:$port/api/v1" --clients "$connections" \
+    --seconds "$seconds" --warmup "$warmup"
+  stop_server
+}
+
+# Seeds a fresh database, starts server binary `$2` (called `$1` in the report) on it and
+# runs the four scenarios.
+measure() {
+  local name="$1" binary="$2" database port base
+  database="$(fresh_database "$name")"
+  echo "== $name: seeding ($backend)"
+  "$load_bin" seed "$database" --clients "$connections"
+  port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  echo "== $name: $binary on $base"
+  ORGTENANCY_DATABASE_URL="$database" ORGTENANCY_BIND="127.0.0.1:$port" \
+    RUST_LOG="${LOAD_RUST_LOG:-info}" "$binary" > "$work/$name.log" 2>&1 &
+  server_pid=$!
+  if ! wait_ready "$base/healthz" "$server_pid"; then
+    cat "$work/$name.log" >&2
     exit 1
   fi
-  sleep 0.1
-done
+  echo "== $name: load, $connections connections"
+  "$load_bin" run "$base/api/v1" --clients "$connections" --seconds "$seconds" \
+    --warmup "$warmup" --server-pid "$server_pid"
+  stop_server
+}
 
-echo "== load: $connections connections"
-"$load_bin" run "$base/api/v1" --clients "$connections" --seconds "$seconds" \
-  --warmup "$warmup" --server-pid "$server_pid"
+ceiling
+# Each earlier binary, named in the report by its directory.
+for baseline in ${LOAD_BASELINE_SERVER:-}; do
+  measure "$(basename "$(dirname "$baseline")")" "$baseline"
+done
+measure current "$server_bin"
+ceiling

@@ -129,16 +129,22 @@ impl Context {
                 TokenError::Expired => ApiError::unauthorized("the token has expired"),
                 TokenError::Invalid => ApiError::unauthorized("could not validate credentials"),
             })?;
-        if self.store.is_access_token_revoked(&claims.jti).await? {
-            return Err(ApiError::unauthorized("the token has been revoked"));
-        }
-        let user = match self.store.get_user(UserId(claims.id)).await {
-            Ok(user) => user,
+        // One statement: the user as stored now and the token's revocation.
+        let holder = match self
+            .store
+            .token_holder(UserId(claims.id), &claims.jti)
+            .await
+        {
+            Ok(holder) => holder,
             Err(StoreError::NotFound(_)) => {
                 return Err(ApiError::unauthorized("could not validate credentials"));
             }
             Err(other) => return Err(other.into()),
         };
+        if holder.token_revoked {
+            return Err(ApiError::unauthorized("the token has been revoked"));
+        }
+        let user = holder.user;
         if user.username != claims.sub {
             return Err(ApiError::unauthorized("could not validate credentials"));
         }

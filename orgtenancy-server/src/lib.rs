@@ -86,9 +86,10 @@ use std::sync::Arc;
 use orgtenancy_server_store::ServerStore;
 use orgtenancy_sqlx::StoreError;
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Response, Route,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     endpoint::BoxEndpoint,
     get, handler,
+    http::Method,
     middleware::{NormalizePath, TrailingSlash},
 };
 use poem_openapi::{OpenApiService, Tags, payload::Json};
@@ -248,7 +249,25 @@ fn apis(
     )
 }
 
-/// The middleware around every route, innermost first: the body limit, hostile query text,
+/// A GET's (or HEAD's) reads share one pooled connection, given back to the pool when the
+/// request ends ([`orgtenancy_sqlx::one_connection`]): sqlx pings a connection each time it
+/// goes back, so one return per request instead of one per read. Every read is still its
+/// own snapshot; other methods may hold a connection across slow work (argon2, key
+/// generation), so they borrow one per statement as before.
+async fn one_connection_for_reads<E: Endpoint>(
+    next: Arc<E>,
+    request: Request,
+) -> poem::Result<Response> {
+    if request.method() == Method::GET || request.method() == Method::HEAD {
+        orgtenancy_sqlx::one_connection(next.call(request))
+            .await
+            .map(IntoResponse::into_response)
+    } else {
+        Ok(next.call(request).await?.into_response())
+    }
+}
+
+/// The middleware around every route, innermost first: reads on one connection (GET), the body limit, hostile query text,
 /// path normalization, the request timeout, the header limit, JSON errors, security headers
 /// and the request log.
 fn with_middleware(
@@ -266,6 +285,9 @@ fn with_middleware(
         max_bytes: config.max_header_bytes,
     };
     route
+        .around(one_connection_for_reads)
+        // Boxed: the nested middleware types would overflow the compiler's query depth.
+        .boxed()
         .around(move |next, request| limit.apply(next, request))
         .around(hostile::query_text)
         .with(NormalizePath::new(TrailingSlash::Trim))

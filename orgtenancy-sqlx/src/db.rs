@@ -120,30 +120,44 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
-/// A connection borrowed from the pool for reads.
-pub(crate) enum Pooled {
+/// A connection of the pool, of either backend.
+pub(crate) enum PooledConn {
     #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
     #[cfg(feature = "postgres")]
     Postgres(PoolConnection<Postgres>),
 }
 
+/// A connection borrowed for reads: from the pool, or the one the task holds inside
+/// [`one_connection`](crate::one_connection), to which it returns when dropped.
+pub(crate) struct Pooled {
+    backend: Backend,
+    /// `Some` until dropped.
+    conn: Option<PooledConn>,
+    /// The pool's key when the task holds its connection between reads.
+    keep_for: Option<usize>,
+}
+
 impl Pooled {
     pub(crate) fn backend(&self) -> Backend {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Pooled::Sqlite(_) => Backend::Sqlite,
-            #[cfg(feature = "postgres")]
-            Pooled::Postgres(_) => Backend::Postgres,
-        }
+        self.backend
     }
 
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
+    pub(crate) fn conn(&mut self) -> Result<Conn<'_>, sqlx::Error> {
+        match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            Pooled::Sqlite(conn) => Conn::Sqlite(conn),
+            Some(PooledConn::Sqlite(conn)) => Ok(Conn::Sqlite(conn)),
             #[cfg(feature = "postgres")]
-            Pooled::Postgres(conn) => Conn::Postgres(conn),
+            Some(PooledConn::Postgres(conn)) => Ok(Conn::Postgres(conn)),
+            None => Err(sqlx::Error::PoolClosed),
+        }
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(conn)) = (self.keep_for, self.conn.take()) {
+            crate::held::keep(pool, conn);
         }
     }
 }
@@ -213,13 +227,41 @@ impl Pool {
         }
     }
 
-    /// A connection for reads (each statement is its own snapshot).
-    pub(crate) async fn read(&self) -> Result<Pooled, sqlx::Error> {
-        Ok(match self {
+    /// What tells this pool's connections from another pool's: the address of its connect
+    /// options, which the pool shares with no other.
+    fn key(&self) -> usize {
+        match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Pool::Sqlite(pool) => std::sync::Arc::as_ptr(&pool.connect_options()).addr(),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pool::Postgres(pool) => std::sync::Arc::as_ptr(&pool.connect_options()).addr(),
+        }
+    }
+
+    /// A connection for reads (each statement is its own snapshot): the one the task holds
+    /// inside [`one_connection`](crate::one_connection), else one from the pool (kept for
+    /// the task's next read when inside one).
+    pub(crate) async fn read(&self) -> Result<Pooled, sqlx::Error> {
+        let key = self.key();
+        let backend = self.backend();
+        let keep_for = crate::held::in_scope().then_some(key);
+        if let Some(conn) = crate::held::take(key) {
+            return Ok(Pooled {
+                backend,
+                conn: Some(conn),
+                keep_for,
+            });
+        }
+        let conn = match self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        };
+        Ok(Pooled {
+            backend,
+            conn: Some(conn),
+            keep_for,
         })
     }
 
@@ -231,7 +273,11 @@ impl Pool {
     /// write after a concurrent commit; taking the lock up front makes concurrent writers queue
     /// instead of failing or deadlocking. On PostgreSQL it is a plain `BEGIN` (read
     /// committed): row locks and the foreign keys' own locking keep changes consistent.
+    ///
+    /// A connection the task holds for reads goes back to the pool first, so a task never
+    /// holds one connection while it waits for another.
     pub(crate) async fn write(&self) -> Result<Tx, sqlx::Error> {
+        drop(crate::held::take(self.key()));
         Ok(match self {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),

@@ -36,6 +36,27 @@ pub struct OrganizationPatch {
     pub description: Option<Option<String>>,
 }
 
+/// What authenticating an access token needs from the store, read in one statement:
+/// [`Store::token_holder`](crate::Store::token_holder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenHolder {
+    /// The token's user as stored now.
+    pub user: User,
+    /// Whether the token's id is among the revoked access tokens.
+    pub token_revoked: bool,
+}
+
+impl TokenHolder {
+    /// The user and the token's revocation, as read together.
+    pub fn new(user: User, token_revoked: bool) -> TokenHolder {
+        TokenHolder {
+            user,
+            token_revoked,
+        }
+    }
+}
+
 /// A user account. The password hash never leaves the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

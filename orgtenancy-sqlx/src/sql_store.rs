@@ -347,10 +347,11 @@ impl Store for SqlStore {
     }
 
     async fn is_access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
-        let mut sql = Sql::new("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ");
-        sql.bind(jti).push(")");
-        let row: Option<(bool,)> = self.read_optional(sql).await?;
-        Ok(row.is_some_and(|(revoked,)| revoked))
+        self.token_revoked(jti).await
+    }
+
+    async fn token_holder(&self, id: UserId, jti: &str) -> StoreResult<crate::TokenHolder> {
+        self.read_token_holder(id, jti).await
     }
 
     async fn get_or_create_secret(&self, name: &str, candidate: Vec<u8>) -> StoreResult<Vec<u8>> {

@@ -6,7 +6,8 @@ use orgtenancy_core::{OrgId, Principal, PrincipalSet, Scope, UserId};
 
 use crate::{
     Actor, AuditChainReport, AuditEntry, AuditFilter, KeysetPage, Logout, NewAuditEntry,
-    NewOrganization, NewUser, Organization, OrganizationPatch, Page, StoreResult, User, UserPatch,
+    NewOrganization, NewUser, Organization, OrganizationPatch, Page, StoreResult, TokenHolder,
+    User, UserPatch,
 };
 
 /// Storage of the tenancy model: organizations, membership, users, tokens, secrets and the
@@ -183,6 +184,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether an access token id was revoked.
     async fn is_access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+
+    /// The user `id` as stored now and whether the access token id `jti` is revoked: what
+    /// authenticating a request needs, read together. `NotFound(User)` when no user has
+    /// `id`. [`SqlStore`](crate::SqlStore) reads both in one statement (one round trip, one
+    /// snapshot); this default makes the two reads above, for other implementations.
+    async fn token_holder(&self, id: UserId, jti: &str) -> StoreResult<TokenHolder> {
+        let token_revoked = self.is_access_token_revoked(jti).await?;
+        let user = self.get_user(id).await?;
+        Ok(TokenHolder::new(user, token_revoked))
+    }
 
     /// The secret named `name` (e.g. the JWT signing key); if none is stored, stores
     /// `candidate` and returns it. Racing processes all get the same winner.

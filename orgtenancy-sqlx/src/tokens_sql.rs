@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use orgtenancy_core::{OrgId, UserId};
 
 use crate::{
-    Actor, Entity, Logout, StoreResult, User,
+    Actor, Entity, Logout, StoreResult, TokenHolder, User,
     chain_sql::{Audit, audit},
     db::{Sql, Tx},
     error::{db, from_sqlx},
+    rows::{USER_COLUMNS, UserRow},
     sql_store::{SqlStore, micros, not_found, now},
     validate,
 };
@@ -32,7 +33,43 @@ pub(crate) async fn revoke_jti(
     Ok(())
 }
 
+/// The user and the token's revocation in one row (the statement of
+/// [`SqlStore::read_token_holder`]).
+#[derive(Debug, sqlx::FromRow)]
+struct TokenHolderRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    token_revoked: bool,
+}
+
 impl SqlStore {
+    /// [`Store::is_access_token_revoked`](crate::Store::is_access_token_revoked).
+    pub(crate) async fn token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        let mut sql = Sql::new("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ");
+        sql.bind(jti).push(")");
+        let row: Option<(bool,)> = self.read_optional(sql).await?;
+        Ok(row.is_some_and(|(revoked,)| revoked))
+    }
+
+    /// [`Store::token_holder`](crate::Store::token_holder): the user's row with the
+    /// revocation as one more column, so one statement on one pooled connection (one
+    /// snapshot) answers both questions authentication asks.
+    pub(crate) async fn read_token_holder(
+        &self,
+        id: UserId,
+        jti: &str,
+    ) -> StoreResult<TokenHolder> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(USER_COLUMNS)
+            .push(", EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ")
+            .bind(jti)
+            .push(") AS token_revoked FROM users WHERE id = ")
+            .bind(id.0);
+        let row: Option<TokenHolderRow> = self.read_optional(sql).await?;
+        let row = row.ok_or(not_found(Entity::User))?;
+        Ok(TokenHolder::new(row.user.into_user()?, row.token_revoked))
+    }
+
     /// [`Store::insert_refresh_token`](crate::Store::insert_refresh_token).
     pub(crate) async fn store_refresh_token(
         &self,

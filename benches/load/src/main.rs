@@ -5,8 +5,14 @@
 //! ```text
 //! orgtenancy-load seed <database-url> [--clients N]
 //! orgtenancy-load run <api-base-url> [--clients N] [--seconds S] [--warmup S] [--server-pid PID]
+//! orgtenancy-load ceiling-serve <bind-address>
+//! orgtenancy-load ceiling <api-base-url> [--clients N] [--seconds S] [--warmup S]
 //! ```
+//!
+//! `ceiling-serve` is the bare poem server of [`ceiling`]; `ceiling` drives it with the same
+//! clients as `run`'s first scenario (GET one organization), without logging in.
 
+mod ceiling;
 mod client;
 mod scenarios;
 mod seed;
@@ -31,11 +37,14 @@ fn main() -> ExitCode {
         [command, url, rest @ ..] => options(rest).and_then(|options| match command.as_str() {
             "seed" => seed::seed(url, options.clients),
             "run" => run(url, &options),
+            "ceiling-serve" => ceiling::serve(url),
+            "ceiling" => run_ceiling(url, &options),
             other => Err(format!("unknown command `{other}`")),
         }),
         _ => Err(
             "usage: orgtenancy-load seed <database-url> | run <api-base-url> \
-                  [--clients N] [--seconds S] [--warmup S] [--server-pid PID]"
+                  [--clients N] [--seconds S] [--warmup S] [--server-pid PID] \
+                  | ceiling-serve <bind-address> | ceiling <api-base-url> [--clients N] ..."
                 .to_owned(),
         ),
     };
@@ -87,10 +96,7 @@ fn run(base: &str, options: &Options) -> Result<(), String> {
         options.clients, options.warmup, options.seconds
     );
     println!();
-    println!(
-        "| scenario | requests | req/s | p50 ms | p99 ms | max ms | non-2xx | server RSS MiB |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    print_header();
     let mut failed = false;
     for scenario in Scenario::ALL {
         let summary = scenarios::run(
@@ -102,16 +108,7 @@ fn run(base: &str, options: &Options) -> Result<(), String> {
         );
         failed |= summary.failures > 0 || summary.requests == 0;
         let rss = mib(options.server_pid.and_then(|pid| memory_kib(pid, "VmRSS:")));
-        println!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {rss} |",
-            scenario.name(),
-            summary.requests,
-            summary.per_second,
-            millis(summary.p50),
-            millis(summary.p99),
-            millis(summary.max),
-            summary.failures,
-        );
+        print_row(scenario.name(), &summary, &rss);
     }
     if let Some(peak) = options.server_pid.and_then(|pid| memory_kib(pid, "VmHWM:")) {
         println!();
@@ -124,6 +121,49 @@ fn run(base: &str, options: &Options) -> Result<(), String> {
         return Err("some requests failed (non-2xx) or a scenario completed none".to_owned());
     }
     Ok(())
+}
+
+/// The ceiling: [`Scenario::GetOrganization`] against the bare server of [`ceiling`].
+fn run_ceiling(base: &str, options: &Options) -> Result<(), String> {
+    let plans = scenarios::anonymous(options.clients);
+    print_header();
+    let summary = scenarios::run(
+        base,
+        &plans,
+        Scenario::GetOrganization,
+        Duration::from_secs(options.warmup),
+        Duration::from_secs(options.seconds),
+    );
+    print_row(
+        "CEILING: bare poem, GET one organization (constant body)",
+        &summary,
+        "-",
+    );
+    if summary.failures > 0 || summary.requests == 0 {
+        return Err("the ceiling server failed requests or completed none".to_owned());
+    }
+    Ok(())
+}
+
+/// The header of the report's table.
+fn print_header() {
+    println!(
+        "| scenario | requests | req/s | p50 ms | p99 ms | max ms | non-2xx | server RSS MiB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+}
+
+/// One row of the report's table.
+fn print_row(name: &str, summary: &stats::Summary, rss: &str) {
+    println!(
+        "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {rss} |",
+        summary.requests,
+        summary.per_second,
+        millis(summary.p50),
+        millis(summary.p99),
+        millis(summary.max),
+        summary.failures,
+    );
 }
 
 /// KiB as MiB for the report, or `-` when unknown.

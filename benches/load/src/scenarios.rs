@@ -25,7 +25,7 @@ use crate::{
 pub enum Scenario {
     /// `GET /organizations/{id}` as a member.
     GetOrganization,
-    /// `GET /organizations/{id}/users` (one page of 100) as a member.
+    /// `GET /organizations/{id}/users` (one page of 20) as a member.
     ListMembers,
     /// `POST /organizations/{id}/users/{user_id}` as the organization's admin.
     AddMember,
@@ -47,7 +47,7 @@ impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
             Scenario::GetOrganization => "GET one organization (member)",
-            Scenario::ListMembers => "GET one page of members (100)",
+            Scenario::ListMembers => "GET one page of members (20)",
             Scenario::AddMember => "POST add-member (admin)",
             Scenario::Mix => "90/10 read/write mix",
         }
@@ -63,7 +63,7 @@ impl Scenario {
             ),
             Scenario::ListMembers => (
                 false,
-                format!("/organizations/{}/users?limit=100", plan.organization),
+                format!("/organizations/{}/users?limit=20", plan.organization),
                 &plan.member,
             ),
             Scenario::AddMember => {
@@ -121,6 +121,18 @@ pub fn plans(base: &str, clients: usize) -> Result<Vec<Plan>, String> {
         });
     }
     Ok(plans)
+}
+
+/// Plans for the ceiling server: organization 1, no real token (it reads none), no spares.
+pub fn anonymous(clients: usize) -> Vec<Plan> {
+    (0..clients)
+        .map(|_| Plan {
+            organization: 1,
+            member: bearer("none"),
+            admin: bearer("none"),
+            spares: Vec::new(),
+        })
+        .collect()
 }
 
 fn bearer(token: &str) -> String {
@@ -230,7 +242,7 @@ mod tests {
         );
         let pages = requests
             .iter()
-            .filter(|(_, path, _)| path.ends_with("?limit=100"));
+            .filter(|(_, path, _)| path.ends_with("?limit=20"));
         assert_eq!(pages.count(), 400);
     }
 

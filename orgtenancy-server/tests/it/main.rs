@@ -50,6 +50,7 @@ mod exact_audit;
 mod existence;
 mod exports;
 mod flows;
+mod freshness;
 mod hardening;
 mod hostile;
 mod malformed_http;

@@ -60,17 +60,17 @@ impl Reader {
     /// Exactly one row; no row is [`StoreError::Internal`](crate::StoreError::Internal) (a
     /// statement that may find none uses [`Reader::fetch_optional`]).
     pub async fn fetch_one<R: Row>(&mut self, sql: Sql) -> StoreResult<R> {
-        fetch_one(&mut self.pooled.conn(), sql).await
+        fetch_one(&mut self.pooled.conn().map_err(db)?, sql).await
     }
 
     /// At most one row.
     pub async fn fetch_optional<R: Row>(&mut self, sql: Sql) -> StoreResult<Option<R>> {
-        fetch_optional(&mut self.pooled.conn(), sql).await
+        fetch_optional(&mut self.pooled.conn().map_err(db)?, sql).await
     }
 
     /// Every row.
     pub async fn fetch_all<R: Row>(&mut self, sql: Sql) -> StoreResult<Vec<R>> {
-        fetch_all(&mut self.pooled.conn(), sql).await
+        fetch_all(&mut self.pooled.conn().map_err(db)?, sql).await
     }
 }
 
