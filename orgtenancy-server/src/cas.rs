@@ -19,7 +19,7 @@
 
 mod create;
 
-pub(crate) use create::open_ca_key;
+pub(crate) use create::{open_ca_key, signing_key};
 
 use std::sync::Arc;
 

@@ -33,6 +33,15 @@ fn select_crl(ca_id: i64) -> Sql {
     sql
 }
 
+pub(super) async fn count_revoked(store: &SqlStore, ca_id: i64) -> StoreResult<i64> {
+    // Over the partial index of revoked certificates by CA, as `revoked`.
+    let mut sql =
+        Sql::new("SELECT count(*) FROM certificates WHERE status = 'revoked' AND ca_id = ");
+    sql.bind(ca_id);
+    let (count,): (i64,) = store.read().await?.fetch_one(sql).await?;
+    Ok(count)
+}
+
 pub(super) async fn revoked(store: &SqlStore, ca_id: i64) -> StoreResult<Vec<RevokedCertificate>> {
     // Over the partial index of revoked certificates by CA.
     let mut sql = Sql::new(

@@ -176,6 +176,10 @@ pub trait PkiStore: Send + Sync + 'static {
         expected: Resource,
     ) -> StoreResult<(Certificate, Vec<u8>)>;
 
+    /// How many certificates CA `ca_id` issued are revoked (whether its kept CRL is current:
+    /// revocations are never undone, so the same count is the same list).
+    async fn count_revoked(&self, ca_id: i64) -> StoreResult<i64>;
+
     /// Every certificate CA `ca_id` issued that is revoked, by id (for its CRL).
     async fn revoked_certificates(&self, ca_id: i64) -> StoreResult<Vec<RevokedCertificate>>;
 

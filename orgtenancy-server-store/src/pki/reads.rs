@@ -217,6 +217,10 @@ impl PkiStore for SqlStore {
         certificates::export_key(self, actor, id, expected).await
     }
 
+    async fn count_revoked(&self, ca_id: i64) -> StoreResult<i64> {
+        crls::count_revoked(self, ca_id).await
+    }
+
     async fn revoked_certificates(&self, ca_id: i64) -> StoreResult<Vec<RevokedCertificate>> {
         crls::revoked(self, ca_id).await
     }

@@ -56,6 +56,9 @@ async fn revoked_by_ca(store: &SqlStore) {
         store.revoked_certificates(two.id).await.expect("two").len(),
         1
     );
+    assert_eq!(store.count_revoked(one.id).await, Ok(2));
+    assert_eq!(store.count_revoked(two.id).await, Ok(1));
+    assert_eq!(store.count_revoked(one.id + 100).await, Ok(0));
 }
 
 fn crl(number: i64, der: u8) -> PublishedCrl {

@@ -88,8 +88,7 @@ pub(crate) async fn create_ca(
         None => None,
         Some(id) => {
             let parent = parent_for(ctx, caller, id).await?;
-            let sealed = ctx.store.ca_signing_key(parent.id).await?;
-            let key = open_ca_key(ctx, &sealed, &parent)?;
+            let key = signing_key(ctx, &parent).await?;
             Some((parent, key))
         }
     };
@@ -197,6 +196,16 @@ async fn store_created(
         }
     })
     .await
+}
+
+/// The private key of `ca`, read from the store and opened, to sign with (not audited:
+/// nothing leaves the server).
+pub(crate) async fn signing_key(
+    ctx: &Context,
+    ca: &CertificateAuthority,
+) -> Result<Zeroizing<String>, ApiError> {
+    let sealed = ctx.store.ca_signing_key(ca.id).await?;
+    open_ca_key(ctx, &sealed, ca)
 }
 
 /// Opens the sealed key of `ca`.

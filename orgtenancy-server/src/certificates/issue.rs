@@ -11,14 +11,14 @@ use zeroize::Zeroizing;
 
 use crate::{
     capabilities::CAN_CREATE_CERT,
-    cas::open_pem,
+    cas::signing_key,
     context::{Caller, Context},
     error::ApiError,
     pki::{
         csr::{self, VerifiedCsr},
         x509::{self, IssuerMaterial, LeafRequest, Signed},
     },
-    resources::{blocking, ca_key_context, ca_resource, cert_key_context, decided},
+    resources::{blocking, ca_resource, cert_key_context, decided},
 };
 
 /// Issuing from a CA needs `can_create_cert` on the CA.
@@ -124,12 +124,7 @@ async fn sign(
     request: &LeafRequest,
     key: KeyPlan,
 ) -> Result<Signing, ApiError> {
-    let sealed_ca_key = ctx.store.ca_signing_key(ca.id).await?;
-    let ca_key = open_pem(
-        ctx,
-        &sealed_ca_key,
-        &ca_key_context(ca.parent_ca_id, &ca.serial_number),
-    )?;
+    let ca_key = signing_key(ctx, ca).await?;
     let ca_pem = ca.certificate_pem.clone();
     let leaf = request.clone();
     blocking(move || {

@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use orgtenancy_server_store::{CertificateAuthority, PublishedCrl, RevokedCertificate};
 
 use crate::{
-    cas::open_ca_key,
+    cas::signing_key,
     context::Context,
     error::ApiError,
     pki::{
@@ -46,9 +46,9 @@ pub(super) async fn current(
     ca: &CertificateAuthority,
 ) -> Result<PublishedCrl, ApiError> {
     let kept = ctx.store.published_crl(ca.id).await?;
-    let revoked = ctx.store.revoked_certificates(ca.id).await?;
+    // Counted first: the list is read only when a new CRL is signed.
+    let count = ctx.store.count_revoked(ca.id).await?;
     let now = Utc::now();
-    let count = i64::try_from(revoked.len()).map_err(|error| ApiError::internal(&error))?;
     let number = match kept {
         Some(kept) if is_current(&kept, count, now) => return Ok(kept),
         Some(kept) => kept
@@ -62,10 +62,13 @@ pub(super) async fn current(
         this_update: now,
         next_update: now + VALIDITY,
     };
+    let revoked = ctx.store.revoked_certificates(ca.id).await?;
+    // The count kept is the list's (a revocation committed after the count is listed).
+    let revoked_count = i64::try_from(revoked.len()).map_err(|error| ApiError::internal(&error))?;
     let der = sign(ctx, ca, period, entries(ca, revoked)).await?;
     let crl = PublishedCrl {
         number,
-        revoked_count: count,
+        revoked_count,
         this_update: period.this_update,
         next_update: period.next_update,
         der,
@@ -109,8 +112,7 @@ async fn sign(
     period: CrlPeriod,
     entries: Vec<RevokedEntry>,
 ) -> Result<Vec<u8>, ApiError> {
-    let sealed = ctx.store.ca_signing_key(ca.id).await?;
-    let key = open_ca_key(ctx, &sealed, ca)?;
+    let key = signing_key(ctx, ca).await?;
     let certificate_pem = ca.certificate_pem.clone();
     let signed = blocking(move || {
         let issuer = IssuerMaterial {
