@@ -20,6 +20,8 @@
 #    organization as a member, GET one page of 20 members, POST add-member as the
 #    organization's admin, a 90/10 read/write mix) and prints requests/s, p50/p99 latency and
 #    the server's resident memory after each, then its peak (VmHWM), and stops it (SIGTERM);
+#    With wrk on PATH, the two reads (and the ceiling) are first measured with
+#    `wrk -t2 -c$LOAD_CONNECTIONS --latency` as well (LOAD_WRK=0 skips it);
 # 4. measures the ceiling again, so drift of the machine during the run shows;
 # 5. removes the temporary directory.
 #
@@ -111,6 +113,39 @@ stop_server() {
   server_pid=""
 }
 
+# With wrk on PATH (Debian's `wrk`; LOAD_WRK=0 skips it), the two reads are also measured by
+# `wrk -t2 -c$connections --latency`, the issue's own command: one row of the report each.
+use_wrk() {
+  [ "${LOAD_WRK:-1}" != 0 ] && command -v wrk >/dev/null
+}
+
+# `wrk_row NAME URL [TOKEN]`: one wrk run, printed as a table row (req/s, p50, p99, non-2xx).
+wrk_row() {
+  local name="$1" url="$2" token="${3:-}" out
+  local header=()
+  if [ -n "$token" ]; then header=(-H "Authorization: Bearer $token"); fi
+  wrk -t2 -c"$connections" -d"${warmup}s" "${header[@]}" "$url" > /dev/null
+  out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${header[@]}" "$url")"
+  awk -v name="$name" '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000;
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0;
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000;
+      return v;
+    }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /^Requests\/sec:/ { rate = $2 }
+    /Non-2xx or 3xx responses:/ { bad = $NF }
+    END { printf "| wrk: %s | %.0f | %.2f | %.2f | %d |\n", name, rate, p50, p99, bad }
+  ' <<< "$out"
+}
+
+wrk_header() {
+  echo "| wrk -t2 -c$connections, ${seconds} s | req/s | p50 ms | p99 ms | non-2xx |"
+  echo "|---|---:|---:|---:|---:|"
+}
+
 ceiling() {
   local port
   port="$(free_port)"
@@ -120,6 +155,11 @@ ceiling() {
   echo "== ceiling: bare poem server, $connections connections"
   "$load_bin" ceiling "http://127.0.0.1:$port/api/v1" --clients "$connections" \
     --seconds "$seconds" --warmup "$warmup"
+  if use_wrk; then
+    echo
+    wrk_header
+    wrk_row "CEILING: bare poem, GET one organization" "http://127.0.0.1:$port/api/v1/organizations/1"
+  fi
   stop_server
 }
 
@@ -139,6 +179,18 @@ measure() {
   if ! wait_ready "$base/healthz" "$server_pid"; then
     cat "$work/$name.log" >&2
     exit 1
+  fi
+  if use_wrk; then
+    local target organization token
+    target="$("$load_bin" wrk-target "$base/api/v1")"
+    organization="$(sed -n 's/^ORGANIZATION=//p' <<< "$target")"
+    token="$(sed -n 's/^TOKEN=//p' <<< "$target")"
+    echo "== $name: wrk, $connections connections"
+    wrk_header
+    wrk_row "GET one organization (member)" "$base/api/v1/organizations/$organization" "$token"
+    wrk_row "GET one page of members (20)" \
+      "$base/api/v1/organizations/$organization/users?limit=20" "$token"
+    echo
   fi
   echo "== $name: load, $connections connections"
   "$load_bin" run "$base/api/v1" --clients "$connections" --seconds "$seconds" \

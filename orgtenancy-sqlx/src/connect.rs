@@ -27,6 +27,11 @@ pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
+/// Read-only connections a SQLite file keeps beside the pool, for reads (see
+/// [`crate::readers`]). A GET holds one for all its reads, so this many GETs read at once.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_READERS: usize = 8;
+
 /// Connections in a PostgreSQL pool.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_MAX_CONNECTIONS: u32 = 10;
@@ -148,7 +153,7 @@ impl SqlStore {
     /// default) and have a busy timeout; see [`sqlite_options`].
     #[cfg(feature = "sqlite")]
     pub async fn from_sqlite_pool(pool: SqlitePool) -> StoreResult<SqlStore> {
-        let store = SqlStore::unmigrated(Pool::Sqlite(pool));
+        let store = SqlStore::unmigrated(Pool::Sqlite(pool, None));
         store.migrate_own().await?;
         Ok(store)
     }
@@ -171,7 +176,7 @@ impl SqlStore {
     pub(crate) async fn migrate_own(&self) -> StoreResult<()> {
         match &self.pool {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_) => self.migrate(sqlx::migrate!("./migrations/sqlite")).await,
+            Pool::Sqlite(..) => self.migrate(sqlx::migrate!("./migrations/sqlite")).await,
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => self.migrate(sqlx::migrate!("./migrations/postgres")).await,
         }
@@ -188,7 +193,7 @@ impl SqlStore {
         migrator.set_ignore_missing(true);
         let ran = match &self.pool {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => migrator.run(pool).await,
+            Pool::Sqlite(pool, _) => migrator.run(pool).await,
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => migrator.run(pool).await,
         };
@@ -199,8 +204,21 @@ impl SqlStore {
 #[cfg(feature = "sqlite")]
 async fn open_sqlite(url: &str, create: bool) -> StoreResult<SqlStore> {
     let options = sqlite_options_with(url, create)?;
+    let readers = sqlite_readers(url, &options);
     let pool = sqlite_pool_options(url).connect_with(options).await;
-    SqlStore::from_sqlite_pool(pool.map_err(crate::error::db)?).await
+    let store = SqlStore::unmigrated(Pool::Sqlite(pool.map_err(crate::error::db)?, readers));
+    store.migrate_own().await?;
+    Ok(store)
+}
+
+/// The connections a SQLite file keeps for reads beside the pool (see [`crate::readers`]); an
+/// in-memory database has none.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_readers(
+    url: &str,
+    options: &SqliteConnectOptions,
+) -> Option<std::sync::Arc<crate::readers::Readers>> {
+    (!is_memory(url)).then(|| crate::readers::Readers::new(options.clone(), SQLITE_READERS))
 }
 
 #[cfg(feature = "postgres")]

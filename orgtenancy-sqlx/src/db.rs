@@ -11,7 +11,12 @@
 use sqlx::{PgConnection, PgPool, Postgres};
 #[cfg(feature = "sqlite")]
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use std::sync::Arc;
+
 use sqlx::{Transaction, pool::PoolConnection};
+
+#[cfg(feature = "sqlite")]
+use crate::readers::{ReadConn, Readers};
 
 pub(crate) use crate::statement::{Row, Sql};
 
@@ -114,8 +119,9 @@ impl Conn<'_> {
 /// The pool of either backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
+    /// sqlx's pool, and the connections a file database keeps for reads.
     #[cfg(feature = "sqlite")]
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, Option<Arc<Readers>>),
     #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
@@ -124,6 +130,8 @@ pub(crate) enum Pool {
 pub(crate) enum PooledConn {
     #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    #[cfg(feature = "sqlite")]
+    SqliteReader(ReadConn),
     #[cfg(feature = "postgres")]
     Postgres(PoolConnection<Postgres>),
 }
@@ -147,6 +155,11 @@ impl Pooled {
         match &mut self.conn {
             #[cfg(feature = "sqlite")]
             Some(PooledConn::Sqlite(conn)) => Ok(Conn::Sqlite(conn)),
+            #[cfg(feature = "sqlite")]
+            Some(PooledConn::SqliteReader(reader)) => reader
+                .conn()
+                .map(Conn::Sqlite)
+                .ok_or(sqlx::Error::PoolClosed),
             #[cfg(feature = "postgres")]
             Some(PooledConn::Postgres(conn)) => Ok(Conn::Postgres(conn)),
             None => Err(sqlx::Error::PoolClosed),
@@ -221,9 +234,18 @@ impl Pool {
     pub(crate) fn backend(&self) -> Backend {
         match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite(..) => Backend::Sqlite,
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The connections that read on the calling thread, where the store has them.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn inline(&self) -> Option<&crate::inline::InlineReaders> {
+        match self {
+            Pool::Sqlite(_, Some(readers)) => Some(readers.inline()),
+            _ => None,
         }
     }
 
@@ -232,9 +254,9 @@ impl Pool {
     fn key(&self) -> usize {
         match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => std::sync::Arc::as_ptr(&pool.connect_options()).addr(),
+            Pool::Sqlite(pool, _) => Arc::as_ptr(&pool.connect_options()).addr(),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => std::sync::Arc::as_ptr(&pool.connect_options()).addr(),
+            Pool::Postgres(pool) => Arc::as_ptr(&pool.connect_options()).addr(),
         }
     }
 
@@ -254,7 +276,9 @@ impl Pool {
         }
         let conn = match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            Pool::Sqlite(_, Some(readers)) => PooledConn::SqliteReader(readers.acquire().await?),
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool, None) => PooledConn::Sqlite(pool.acquire().await?),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
         };
@@ -280,7 +304,7 @@ impl Pool {
         drop(crate::held::take(self.key()));
         Ok(match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })

@@ -154,11 +154,15 @@ mod connect;
 mod db;
 mod error;
 mod held;
+#[cfg(feature = "sqlite")]
+mod inline;
 mod model;
 mod open;
 mod org_writes;
 pub mod password;
 mod principals;
+#[cfg(feature = "sqlite")]
+mod readers;
 mod rows;
 mod scope;
 mod sql_store;

@@ -177,11 +177,12 @@ impl SqlStore {
 async fn sqlite_within(url: &str, timeout: Duration) -> Result<SqlStore, OpenError> {
     let options = sqlite_options(url)?;
     first_connection(options.connect(), timeout).await?;
+    let readers = crate::connect::sqlite_readers(url, &options);
     let pool = crate::connect::sqlite_pool_options(url)
         .connect_with(options)
         .await
         .map_err(|error| OpenError::new(StoreError::Unavailable, error.to_string()))?;
-    Ok(SqlStore::unmigrated(Pool::Sqlite(pool)))
+    Ok(SqlStore::unmigrated(Pool::Sqlite(pool, readers)))
 }
 
 #[cfg(feature = "postgres")]
@@ -214,7 +215,7 @@ async fn sqlite_read_only(url: &str, timeout: Duration) -> Result<SqlStore, Open
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    Ok(SqlStore::unmigrated(Pool::Sqlite(pool)))
+    Ok(SqlStore::unmigrated(Pool::Sqlite(pool, None)))
 }
 
 #[cfg(feature = "postgres")]

@@ -55,7 +55,45 @@ pub(crate) struct UserRow {
     updated_at: DateTime<Utc>,
 }
 
+#[cfg(feature = "sqlite")]
+impl crate::inline::InlineRow for OrgRow {
+    fn from_inline(row: &rusqlite::Row<'_>) -> Option<OrgRow> {
+        use crate::inline::{int, opt_text, text, time};
+        Some(OrgRow {
+            id: int(row, 0)?,
+            name: text(row, 1)?,
+            description: opt_text(row, 2)?,
+            created_at: time(row, 3)?,
+            updated_at: time(row, 4)?,
+        })
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl crate::inline::InlineRow for UserRow {
+    fn from_inline(row: &rusqlite::Row<'_>) -> Option<UserRow> {
+        use crate::inline::{boolean, int, opt_int, text, time};
+        Some(UserRow {
+            id: int(row, 0)?,
+            username: text(row, 1)?,
+            email: text(row, 2)?,
+            password_hash: text(row, 3)?,
+            role: text(row, 4)?,
+            is_active: boolean(row, 5)?,
+            organization_id: opt_int(row, 6)?,
+            capabilities: int(row, 7)?,
+            tokens_valid_after: time(row, 8)?,
+            created_at: time(row, 9)?,
+            updated_at: time(row, 10)?,
+        })
+    }
+}
+
 impl UserRow {
+    /// How many columns [`USER_COLUMNS`] names.
+    #[cfg(feature = "sqlite")]
+    pub(crate) const COLUMNS: usize = 11;
+
     pub(crate) fn into_user(self) -> StoreResult<User> {
         let Some(role) = Role::parse(&self.role) else {
             tracing::error!(user = self.id, role = %self.role, "corrupt row: unknown role");

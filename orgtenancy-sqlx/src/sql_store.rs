@@ -86,7 +86,7 @@ impl SqlStore {
     #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
         match &self.pool {
-            Pool::Sqlite(pool) => Some(pool),
+            Pool::Sqlite(pool, _) => Some(pool),
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => None,
         }
@@ -99,7 +99,7 @@ impl SqlStore {
         match &self.pool {
             Pool::Postgres(pool) => Some(pool),
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_) => None,
+            Pool::Sqlite(..) => None,
         }
     }
 
@@ -107,7 +107,12 @@ impl SqlStore {
     pub async fn close(&self) {
         match &self.pool {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Sqlite(pool, readers) => {
+                if let Some(readers) = readers {
+                    readers.close().await;
+                }
+                pool.close().await;
+            }
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => pool.close().await,
         }
@@ -122,6 +127,49 @@ impl SqlStore {
 
     pub(crate) async fn read_all<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
         self.read().await?.fetch_all(sql).await
+    }
+
+    /// [`SqlStore::read_optional`] for a statement every request runs: on the calling thread
+    /// where the store can (see [`crate::inline`]), else through sqlx.
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn read_optional_hot<R: crate::db::Row + crate::inline::InlineRow>(
+        &self,
+        sql: Sql,
+    ) -> StoreResult<Option<R>> {
+        if let Some(row) = self
+            .pool
+            .inline()
+            .and_then(|inline| inline.fetch_optional(&sql))
+        {
+            return Ok(row);
+        }
+        self.read_optional(sql).await
+    }
+
+    /// [`SqlStore::read_all`] for a statement every request runs (as
+    /// [`SqlStore::read_optional_hot`]).
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn read_all_hot<R: crate::db::Row + crate::inline::InlineRow>(
+        &self,
+        sql: Sql,
+    ) -> StoreResult<Vec<R>> {
+        if let Some(rows) = self.pool.inline().and_then(|inline| inline.fetch_all(&sql)) {
+            return Ok(rows);
+        }
+        self.read_all(sql).await
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    pub(crate) async fn read_optional_hot<R: crate::db::Row>(
+        &self,
+        sql: Sql,
+    ) -> StoreResult<Option<R>> {
+        self.read_optional(sql).await
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    pub(crate) async fn read_all_hot<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
+        self.read_all(sql).await
     }
 
     pub(crate) async fn write(&self) -> StoreResult<crate::db::Tx> {
@@ -144,7 +192,7 @@ impl Store for SqlStore {
         sql.push(ORG_COLUMNS)
             .push(" FROM organizations WHERE id = ")
             .bind(id.0);
-        let row: Option<OrgRow> = self.read_optional(sql).await?;
+        let row: Option<OrgRow> = self.read_optional_hot(sql).await?;
         row.map(Organization::from)
             .ok_or(not_found(Entity::Organization))
     }
@@ -230,7 +278,7 @@ impl Store for SqlStore {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
-        let rows: Vec<UserRow> = self.read_all(sql).await?;
+        let rows: Vec<UserRow> = self.read_all_hot(sql).await?;
         rows.into_iter().map(UserRow::into_user).collect()
     }
 

@@ -42,6 +42,16 @@ struct TokenHolderRow {
     token_revoked: bool,
 }
 
+#[cfg(feature = "sqlite")]
+impl crate::inline::InlineRow for TokenHolderRow {
+    fn from_inline(row: &rusqlite::Row<'_>) -> Option<TokenHolderRow> {
+        Some(TokenHolderRow {
+            user: UserRow::from_inline(row)?,
+            token_revoked: crate::inline::boolean(row, UserRow::COLUMNS)?,
+        })
+    }
+}
+
 impl SqlStore {
     /// [`Store::is_access_token_revoked`](crate::Store::is_access_token_revoked).
     pub(crate) async fn token_revoked(&self, jti: &str) -> StoreResult<bool> {
@@ -65,7 +75,7 @@ impl SqlStore {
             .bind(jti)
             .push(") AS token_revoked FROM users WHERE id = ")
             .bind(id.0);
-        let row: Option<TokenHolderRow> = self.read_optional(sql).await?;
+        let row: Option<TokenHolderRow> = self.read_optional_hot(sql).await?;
         let row = row.ok_or(not_found(Entity::User))?;
         Ok(TokenHolder::new(row.user.into_user()?, row.token_revoked))
     }

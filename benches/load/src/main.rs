@@ -7,7 +7,11 @@
 //! orgtenancy-load run <api-base-url> [--clients N] [--seconds S] [--warmup S] [--server-pid PID]
 //! orgtenancy-load ceiling-serve <bind-address>
 //! orgtenancy-load ceiling <api-base-url> [--clients N] [--seconds S] [--warmup S]
+//! orgtenancy-load wrk-target <api-base-url>
 //! ```
+//!
+//! `wrk-target` logs in as the first organization's plain member and prints `ORGANIZATION=<id>`
+//! and `TOKEN=<access token>`, for `benches/load/run.sh` to drive the reads with wrk.
 //!
 //! `ceiling-serve` is the bare poem server of [`ceiling`]; `ceiling` drives it with the same
 //! clients as `run`'s first scenario (GET one organization), without logging in.
@@ -39,12 +43,14 @@ fn main() -> ExitCode {
             "run" => run(url, &options),
             "ceiling-serve" => ceiling::serve(url),
             "ceiling" => run_ceiling(url, &options),
+            "wrk-target" => scenarios::wrk_target(url),
             other => Err(format!("unknown command `{other}`")),
         }),
         _ => Err(
             "usage: orgtenancy-load seed <database-url> | run <api-base-url> \
                   [--clients N] [--seconds S] [--warmup S] [--server-pid PID] \
-                  | ceiling-serve <bind-address> | ceiling <api-base-url> [--clients N] ..."
+                  | ceiling-serve <bind-address> | ceiling <api-base-url> [--clients N] ... \
+                  | wrk-target <api-base-url>"
                 .to_owned(),
         ),
     };

@@ -123,6 +123,23 @@ pub fn plans(base: &str, clients: usize) -> Result<Vec<Plan>, String> {
     Ok(plans)
 }
 
+/// Prints what wrk needs to read as the first organization's plain member: its
+/// organization's id and a fresh access token.
+pub fn wrk_target(base: &str) -> Result<(), String> {
+    let client = Client::new(base);
+    let root = client.login(world::ROOT, world::PASSWORD)?;
+    let users = all_users(&client, &root)?;
+    let (_, organization) = users
+        .get(&world::admin(0))
+        .copied()
+        .ok_or("the first organization's admin was not seeded")?;
+    let organization = organization.ok_or("an admin has no organization")?;
+    let token = client.login(&world::member(0, 1), world::PASSWORD)?;
+    println!("ORGANIZATION={organization}");
+    println!("TOKEN={token}");
+    Ok(())
+}
+
 /// Plans for the ceiling server: organization 1, no real token (it reads none), no spares.
 pub fn anonymous(clients: usize) -> Vec<Plan> {
     (0..clients)

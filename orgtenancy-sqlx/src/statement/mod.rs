@@ -264,6 +264,40 @@ impl Sql {
     }
 }
 
+#[cfg(feature = "sqlite")]
+impl Sql {
+    /// The statement as SQLite text with `?` placeholders, and its values as rusqlite binds
+    /// them, encoded as sqlx encodes them for SQLite (a time as RFC 3339 text, a boolean as an
+    /// integer), for the reads of [`crate::inline`].
+    pub(crate) fn render_inline(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value as V;
+        let mut text = String::new();
+        let mut values = Vec::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(sql) => text.push_str(sql),
+                Part::ForUpdate => {}
+                Part::Arg(Arg(value)) => {
+                    text.push('?');
+                    values.push(match value {
+                        Value::I64(v) => V::Integer(*v),
+                        Value::OptI64(v) => v.map_or(V::Null, V::Integer),
+                        Value::Text(v) => V::Text(v.clone()),
+                        Value::OptText(v) => v.clone().map_or(V::Null, V::Text),
+                        Value::Bool(v) => V::Integer(i64::from(*v)),
+                        Value::Time(v) => {
+                            V::Text(v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                        }
+                        Value::Bytes(v) => V::Blob(v.clone()),
+                        Value::OptBytes(v) => v.clone().map_or(V::Null, V::Blob),
+                    });
+                }
+            }
+        }
+        (text, values)
+    }
+}
+
 impl SqlSink for Sql {
     fn sql(&mut self, sql: &str) {
         self.parts.push(Part::Text(Cow::Owned(sql.to_owned())));
