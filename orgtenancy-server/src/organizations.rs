@@ -17,7 +17,7 @@ use crate::{
     context::{Caller, Context, Target, decide_again},
     error::ApiError,
     extract::{Authenticated, Limit, Skip, page},
-    payload::JsonBody,
+    payload::{JsonBody, Serialized},
     schema::{OrganizationCreate, OrganizationOut, OrganizationUpdate, UserOut},
     text::Text,
     validate,
@@ -39,14 +39,14 @@ enum CreatedOrganization {
 enum OneOrganization {
     /// The organization.
     #[oai(status = 200)]
-    Ok(Json<OrganizationOut>),
+    Ok(Serialized<OrganizationOut>),
 }
 
 #[derive(ApiResponse)]
 enum OrganizationList {
     /// The organizations the caller may see, by id.
     #[oai(status = 200)]
-    Ok(Json<Vec<OrganizationOut>>),
+    Ok(Serialized<Vec<OrganizationOut>>),
 }
 
 #[derive(ApiResponse)]
@@ -67,7 +67,7 @@ enum Member {
 enum MemberList {
     /// One page of the organization's members, by id.
     #[oai(status = 200)]
-    Ok(Json<Vec<UserOut>>),
+    Ok(Serialized<Vec<UserOut>>),
 }
 
 #[OpenApi(tag = "ApiTags::Organizations")]
@@ -122,7 +122,7 @@ impl OrganizationsApi {
             .store
             .list_organizations(scope, page(skip.0, limit.0))
             .await?;
-        Ok(OrganizationList::Ok(Json(
+        Ok(OrganizationList::Ok(Serialized(
             orgs.into_iter().map(OrganizationOut::from).collect(),
         )))
     }
@@ -143,7 +143,7 @@ impl OrganizationsApi {
     ) -> Result<OneOrganization, ApiError> {
         self.ctx.allow_org(&caller, OrgAct::View(OrgId(id.0)))?;
         let org = self.ctx.store.get_organization(OrgId(id.0)).await?;
-        Ok(OneOrganization::Ok(Json(org.into())))
+        Ok(OneOrganization::Ok(Serialized(org.into())))
     }
 
     /// Change an organization (superuser, or admin of it)
@@ -181,7 +181,7 @@ impl OrganizationsApi {
             .store
             .update_organization(&caller.actor(), OrgId(id.0), patch)
             .await?;
-        Ok(OneOrganization::Ok(Json(org.into())))
+        Ok(OneOrganization::Ok(Serialized(org.into())))
     }
 
     /// Delete an organization (superuser)
@@ -313,7 +313,7 @@ impl OrganizationsApi {
             .store
             .list_members(organization, page(skip.0, limit.0))
             .await?;
-        Ok(MemberList::Ok(Json(
+        Ok(MemberList::Ok(Serialized(
             users.into_iter().map(UserOut::from).collect(),
         )))
     }

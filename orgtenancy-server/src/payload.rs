@@ -21,8 +21,10 @@ use crate::{error::ApiError, hostile};
 
 mod explain;
 mod form;
+mod serialized;
 
 pub(crate) use form::decode as decode_form;
+pub(crate) use serialized::{Serialized, rfc3339};
 
 /// A JSON request body of type `T`: malformed JSON is 400, a value that does not fit `T`
 /// (missing field, wrong type, failed validator) is 422, another content type is 415.

@@ -18,8 +18,9 @@ use crate::{
 /// Examples of the request bodies, for the OpenAPI document (kept apart: they are long).
 mod examples;
 
-/// An organization (a tenant).
-#[derive(Debug, Clone, Object)]
+/// An organization (a tenant). Answered as [`Serialized`](crate::payload::Serialized):
+/// `Serialize` writes what `ToJSON` does (a test compares them).
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Organization")]
 pub struct OrganizationOut {
     /// Assigned by the server, never reused.
@@ -30,8 +31,10 @@ pub struct OrganizationOut {
     #[oai(nullable)]
     pub description: Option<String>,
     /// When it was created (RFC 3339, UTC).
+    #[serde(serialize_with = "crate::payload::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC).
+    #[serde(serialize_with = "crate::payload::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -71,8 +74,9 @@ pub struct OrganizationUpdate {
 }
 
 /// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "Role", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum RoleName {
     /// Reads inside its own organization; writes need capability flags.
     User,
@@ -104,8 +108,10 @@ impl From<Role> for RoleName {
 
 with_capability_catalog!(flagged_object! {
     out
-    /// A user account (never with its password).
-    #[derive(Debug, Clone, Object)]
+    /// A user account (never with its password). Answered as
+    /// [`Serialized`](crate::payload::Serialized) in lists: `Serialize` writes what `ToJSON`
+    /// does (a test compares them).
+    #[derive(Debug, Clone, Object, serde::Serialize)]
     #[oai(rename = "User")]
     pub struct UserOut {
         /// Assigned by the server, never reused.
@@ -122,8 +128,10 @@ with_capability_catalog!(flagged_object! {
         #[oai(nullable)]
         pub organization_id: Option<i64>,
         /// When it was created (RFC 3339, UTC).
+        #[serde(serialize_with = "crate::payload::rfc3339")]
         pub created_at: DateTime<Utc>,
         /// When it last changed (RFC 3339, UTC).
+        #[serde(serialize_with = "crate::payload::rfc3339")]
         pub updated_at: DateTime<Utc>,
     }
 });
