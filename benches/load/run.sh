@@ -5,6 +5,7 @@
 #   LOAD_SECONDS=30 benches/load/run.sh
 #   LOAD_BACKEND=postgres LOAD_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test benches/load/run.sh
 #   LOAD_BASELINE_SERVER="/old/before/orgtenancy-server /old/step1/orgtenancy-server" benches/load/run.sh
+#   LOAD_ONLY=add-member LOAD_WRK=0 benches/load/run.sh   # one scenario of the generator, no wrk
 #
 # 1. builds the release server and the load generator (`orgtenancy-load`);
 # 2. measures the ceiling: a bare poem server (`orgtenancy-load ceiling-serve`) answering
@@ -193,8 +194,10 @@ measure() {
     echo
   fi
   echo "== $name: load, $connections connections"
+  local only=()
+  if [ -n "${LOAD_ONLY:-}" ]; then only=(--only "$LOAD_ONLY"); fi
   "$load_bin" run "$base/api/v1" --clients "$connections" --seconds "$seconds" \
-    --warmup "$warmup" --server-pid "$server_pid"
+    --warmup "$warmup" --server-pid "$server_pid" "${only[@]}"
   stop_server
 }
 

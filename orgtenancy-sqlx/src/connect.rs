@@ -14,6 +14,8 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+#[cfg(feature = "sqlite")]
+use crate::write_queue::WriteQueue;
 use crate::{SqlStore, Store, StoreError, StoreResult, db::Pool};
 
 /// How long a SQLite connection waits for another writer's lock before giving up.
@@ -153,7 +155,7 @@ impl SqlStore {
     /// default) and have a busy timeout; see [`sqlite_options`].
     #[cfg(feature = "sqlite")]
     pub async fn from_sqlite_pool(pool: SqlitePool) -> StoreResult<SqlStore> {
-        let store = SqlStore::unmigrated(Pool::Sqlite(pool, None));
+        let store = SqlStore::unmigrated(Pool::Sqlite(pool, None, WriteQueue::new()));
         store.migrate_own().await?;
         Ok(store)
     }
@@ -193,7 +195,7 @@ impl SqlStore {
         migrator.set_ignore_missing(true);
         let ran = match &self.pool {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool, _) => migrator.run(pool).await,
+            Pool::Sqlite(pool, ..) => migrator.run(pool).await,
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => migrator.run(pool).await,
         };
@@ -206,7 +208,11 @@ async fn open_sqlite(url: &str, create: bool) -> StoreResult<SqlStore> {
     let options = sqlite_options_with(url, create)?;
     let readers = sqlite_readers(url, &options);
     let pool = sqlite_pool_options(url).connect_with(options).await;
-    let store = SqlStore::unmigrated(Pool::Sqlite(pool.map_err(crate::error::db)?, readers));
+    let store = SqlStore::unmigrated(Pool::Sqlite(
+        pool.map_err(crate::error::db)?,
+        readers,
+        WriteQueue::new(),
+    ));
     store.migrate_own().await?;
     Ok(store)
 }

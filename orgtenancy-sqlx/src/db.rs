@@ -16,7 +16,10 @@ use std::sync::Arc;
 use sqlx::{Transaction, pool::PoolConnection};
 
 #[cfg(feature = "sqlite")]
-use crate::readers::{ReadConn, Readers};
+use crate::{
+    readers::{ReadConn, Readers},
+    write_queue::{WriteQueue, WriteTurn},
+};
 
 pub(crate) use crate::statement::{Row, Sql};
 
@@ -119,9 +122,10 @@ impl Conn<'_> {
 /// The pool of either backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
-    /// sqlx's pool, and the connections a file database keeps for reads.
+    /// sqlx's pool, the connections a file database keeps for reads, and the queue of the
+    /// store's write transactions.
     #[cfg(feature = "sqlite")]
-    Sqlite(SqlitePool, Option<Arc<Readers>>),
+    Sqlite(SqlitePool, Option<Arc<Readers>>, WriteQueue),
     #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
@@ -177,8 +181,9 @@ impl Drop for Pooled {
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub(crate) enum Tx {
+    /// The transaction and its writer's turn (see [`WriteQueue`]), given up when it ends.
     #[cfg(feature = "sqlite")]
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, WriteTurn),
     #[cfg(feature = "postgres")]
     Postgres(Transaction<'static, Postgres>),
 }
@@ -187,7 +192,7 @@ impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             #[cfg(feature = "sqlite")]
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Sqlite(tx, _) => Conn::Sqlite(tx),
             #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
@@ -196,7 +201,7 @@ impl Tx {
     #[cfg(feature = "sqlite")]
     pub(crate) fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
         match self {
-            Tx::Sqlite(tx) => Some(tx),
+            Tx::Sqlite(tx, _) => Some(tx),
             #[cfg(feature = "postgres")]
             Tx::Postgres(_) => None,
         }
@@ -207,14 +212,14 @@ impl Tx {
         match self {
             Tx::Postgres(tx) => Some(tx),
             #[cfg(feature = "sqlite")]
-            Tx::Sqlite(_) => None,
+            Tx::Sqlite(..) => None,
         }
     }
 
     pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
             #[cfg(feature = "sqlite")]
-            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Sqlite(tx, _turn) => tx.rollback().await,
             #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => tx.rollback().await,
         }
@@ -223,7 +228,7 @@ impl Tx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             #[cfg(feature = "sqlite")]
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Sqlite(tx, _turn) => tx.commit().await,
             #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => tx.commit().await,
         }
@@ -244,7 +249,7 @@ impl Pool {
     #[cfg(feature = "sqlite")]
     pub(crate) fn inline(&self) -> Option<&crate::inline::InlineReaders> {
         match self {
-            Pool::Sqlite(_, Some(readers)) => Some(readers.inline()),
+            Pool::Sqlite(_, Some(readers), _) => Some(readers.inline()),
             _ => None,
         }
     }
@@ -254,7 +259,7 @@ impl Pool {
     fn key(&self) -> usize {
         match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool, _) => Arc::as_ptr(&pool.connect_options()).addr(),
+            Pool::Sqlite(pool, ..) => Arc::as_ptr(&pool.connect_options()).addr(),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Arc::as_ptr(&pool.connect_options()).addr(),
         }
@@ -276,9 +281,9 @@ impl Pool {
         }
         let conn = match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_, Some(readers)) => PooledConn::SqliteReader(readers.acquire().await?),
+            Pool::Sqlite(_, Some(readers), _) => PooledConn::SqliteReader(readers.acquire().await?),
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool, None) => PooledConn::Sqlite(pool.acquire().await?),
+            Pool::Sqlite(pool, None, _) => PooledConn::Sqlite(pool.acquire().await?),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
         };
@@ -304,7 +309,10 @@ impl Pool {
         drop(crate::held::take(self.key()));
         Ok(match self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool, _, queue) => {
+                let turn = queue.turn().await?;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })

@@ -171,6 +171,8 @@ mod store;
 mod tokens_sql;
 mod user_writes;
 pub mod validate;
+#[cfg(feature = "sqlite")]
+mod write_queue;
 
 pub use audited::AuditedTx;
 pub use chain::{AuditChainReport, CHAIN_HASH_LEN, ChainBreak, ChainBreakReason};

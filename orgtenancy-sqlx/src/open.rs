@@ -26,6 +26,8 @@ use sqlx::{
 use crate::connect::not_compiled;
 #[cfg(feature = "sqlite")]
 use crate::connect::sqlite_options;
+#[cfg(feature = "sqlite")]
+use crate::write_queue::WriteQueue;
 use crate::{
     SqlStore, StoreError,
     connect::{ACQUIRE_TIMEOUT, is_memory},
@@ -182,7 +184,11 @@ async fn sqlite_within(url: &str, timeout: Duration) -> Result<SqlStore, OpenErr
         .connect_with(options)
         .await
         .map_err(|error| OpenError::new(StoreError::Unavailable, error.to_string()))?;
-    Ok(SqlStore::unmigrated(Pool::Sqlite(pool, readers)))
+    Ok(SqlStore::unmigrated(Pool::Sqlite(
+        pool,
+        readers,
+        WriteQueue::new(),
+    )))
 }
 
 #[cfg(feature = "postgres")]
@@ -215,7 +221,11 @@ async fn sqlite_read_only(url: &str, timeout: Duration) -> Result<SqlStore, Open
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    Ok(SqlStore::unmigrated(Pool::Sqlite(pool, None)))
+    Ok(SqlStore::unmigrated(Pool::Sqlite(
+        pool,
+        None,
+        WriteQueue::new(),
+    )))
 }
 
 #[cfg(feature = "postgres")]

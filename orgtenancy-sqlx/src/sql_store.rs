@@ -86,7 +86,7 @@ impl SqlStore {
     #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
         match &self.pool {
-            Pool::Sqlite(pool, _) => Some(pool),
+            Pool::Sqlite(pool, ..) => Some(pool),
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => None,
         }
@@ -107,7 +107,7 @@ impl SqlStore {
     pub async fn close(&self) {
         match &self.pool {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool, readers) => {
+            Pool::Sqlite(pool, readers, _) => {
                 if let Some(readers) = readers {
                     readers.close().await;
                 }

@@ -5,6 +5,7 @@
 //! ```text
 //! orgtenancy-load seed <database-url> [--clients N]
 //! orgtenancy-load run <api-base-url> [--clients N] [--seconds S] [--warmup S] [--server-pid PID]
+//!                     [--only get-organization|list-members|add-member|mix]
 //! orgtenancy-load ceiling-serve <bind-address>
 //! orgtenancy-load ceiling <api-base-url> [--clients N] [--seconds S] [--warmup S]
 //! orgtenancy-load wrk-target <api-base-url>
@@ -33,6 +34,8 @@ struct Options {
     seconds: u64,
     warmup: u64,
     server_pid: Option<u32>,
+    /// `--only NAME`: run just this scenario (`Scenario::key`).
+    only: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         seconds: 10,
         warmup: 2,
         server_pid: None,
+        only: None,
     };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -81,6 +85,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--seconds" => options.seconds = value.parse().map_err(bad)?,
             "--warmup" => options.warmup = value.parse().map_err(bad)?,
             "--server-pid" => options.server_pid = Some(value.parse().map_err(bad)?),
+            "--only" => options.only = Some(value.clone()),
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -88,6 +93,11 @@ fn options(args: &[String]) -> Result<Options, String> {
 }
 
 fn run(base: &str, options: &Options) -> Result<(), String> {
+    if let Some(key) = &options.only
+        && !Scenario::ALL.iter().any(|scenario| scenario.key() == key)
+    {
+        return Err(format!("`--only {key}`: no such scenario"));
+    }
     let plans = scenarios::plans(base, options.clients)?;
     if let Some(pid) = options.server_pid {
         println!(
@@ -104,7 +114,13 @@ fn run(base: &str, options: &Options) -> Result<(), String> {
     println!();
     print_header();
     let mut failed = false;
-    for scenario in Scenario::ALL {
+    let chosen = Scenario::ALL.into_iter().filter(|scenario| {
+        options
+            .only
+            .as_deref()
+            .is_none_or(|key| key == scenario.key())
+    });
+    for scenario in chosen {
         let summary = scenarios::run(
             base,
             &plans,

@@ -43,6 +43,16 @@ impl Scenario {
         Scenario::Mix,
     ];
 
+    /// Its name for `--only`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Scenario::GetOrganization => "get-organization",
+            Scenario::ListMembers => "list-members",
+            Scenario::AddMember => "add-member",
+            Scenario::Mix => "mix",
+        }
+    }
+
     /// How the report names it.
     pub fn name(self) -> &'static str {
         match self {

@@ -73,3 +73,4 @@ mod support;
 mod token_holder;
 mod tokens;
 mod users;
+mod write_queue;
