@@ -154,6 +154,7 @@ mod connect;
 mod db;
 mod error;
 mod held;
+mod hot_reads;
 #[cfg(feature = "sqlite")]
 mod inline;
 mod model;

@@ -129,49 +129,6 @@ impl SqlStore {
         self.read().await?.fetch_all(sql).await
     }
 
-    /// [`SqlStore::read_optional`] for a statement every request runs: on the calling thread
-    /// where the store can (see [`crate::inline`]), else through sqlx.
-    #[cfg(feature = "sqlite")]
-    pub(crate) async fn read_optional_hot<R: crate::db::Row + crate::inline::InlineRow>(
-        &self,
-        sql: Sql,
-    ) -> StoreResult<Option<R>> {
-        if let Some(row) = self
-            .pool
-            .inline()
-            .and_then(|inline| inline.fetch_optional(&sql))
-        {
-            return Ok(row);
-        }
-        self.read_optional(sql).await
-    }
-
-    /// [`SqlStore::read_all`] for a statement every request runs (as
-    /// [`SqlStore::read_optional_hot`]).
-    #[cfg(feature = "sqlite")]
-    pub(crate) async fn read_all_hot<R: crate::db::Row + crate::inline::InlineRow>(
-        &self,
-        sql: Sql,
-    ) -> StoreResult<Vec<R>> {
-        if let Some(rows) = self.pool.inline().and_then(|inline| inline.fetch_all(&sql)) {
-            return Ok(rows);
-        }
-        self.read_all(sql).await
-    }
-
-    #[cfg(not(feature = "sqlite"))]
-    pub(crate) async fn read_optional_hot<R: crate::db::Row>(
-        &self,
-        sql: Sql,
-    ) -> StoreResult<Option<R>> {
-        self.read_optional(sql).await
-    }
-
-    #[cfg(not(feature = "sqlite"))]
-    pub(crate) async fn read_all_hot<R: crate::db::Row>(&self, sql: Sql) -> StoreResult<Vec<R>> {
-        self.read_all(sql).await
-    }
-
     pub(crate) async fn write(&self) -> StoreResult<crate::db::Tx> {
         self.pool.write().await.map_err(db)
     }
