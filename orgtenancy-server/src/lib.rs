@@ -251,7 +251,8 @@ fn apis(
 
 /// A GET's (or HEAD's) reads share one pooled connection, given back to the pool when the
 /// request ends ([`orgtenancy_sqlx::one_connection`]): sqlx pings a connection each time it
-/// goes back, so one return per request instead of one per read. Every read is still its
+/// goes back, so one return per request instead of one per read (on PostgreSQL and an
+/// in-memory SQLite store; a SQLite file's reads use connections beside the pool). Every read is still its
 /// own snapshot; other methods may hold a connection across slow work (argon2, key
 /// generation), so they borrow one per statement as before.
 async fn one_connection_for_reads<E: Endpoint>(
@@ -267,9 +268,9 @@ async fn one_connection_for_reads<E: Endpoint>(
     }
 }
 
-/// The middleware around every route, innermost first: reads on one connection (GET), the body limit, hostile query text,
-/// path normalization, the request timeout, the header limit, JSON errors, security headers
-/// and the request log.
+/// The middleware around every route, innermost first: reads on one connection (GET), the
+/// body limit, hostile query text, path normalization, the request timeout, the header limit,
+/// JSON errors, security headers and the request log.
 fn with_middleware(
     route: impl Endpoint + 'static,
     config: &ServerConfig,

@@ -11,9 +11,9 @@
 //! Not pinging loses nothing: a SQLite connection is a handle in this process that no peer
 //! can close, and its worker thread runs one command after another, resetting a statement as
 //! soon as its rows are no longer wanted, so a read cancelled midway leaves nothing open for
-//! the next borrower. The connections refuse writes (`PRAGMA query_only`) and never begin a transaction
-//! (writes take sqlx's pool, `BEGIN IMMEDIATE`): each statement is its own snapshot of what
-//! was committed before it started, by this process or any other.
+//! the next borrower. The connections refuse writes (`PRAGMA query_only`) and never begin a
+//! transaction (writes take sqlx's pool, `BEGIN IMMEDIATE`): each statement is its own
+//! snapshot of what was committed before it started, by this process or any other.
 //!
 //! An in-memory database keeps everything on its single pooled connection (every connection
 //! would be a database of its own), and a store over an application's own pool
@@ -27,7 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{connect::ACQUIRE_TIMEOUT, inline::InlineReaders};
 
-/// Read-only connections to one SQLite file, at most a fixed number of them.
+/// Query-only connections to one SQLite file, at most a fixed number of them.
 pub(crate) struct Readers {
     /// The same file's connections for the reads of every request, on the calling thread.
     inline: InlineReaders,
@@ -52,7 +52,7 @@ pub(crate) struct ReadConn {
 }
 
 impl Readers {
-    /// Up to `size` read-only connections with `options` (the pool's), opened when first
+    /// Up to `size` query-only connections with `options` (the pool's), opened when first
     /// needed.
     pub(crate) fn new(options: SqliteConnectOptions, size: usize) -> Arc<Readers> {
         Arc::new(Readers {

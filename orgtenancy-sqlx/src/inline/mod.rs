@@ -33,7 +33,7 @@ use crate::statement::Sql;
 /// surplus is closed when they are done.
 const MAX_IDLE: usize = 8;
 
-/// Read-only connections of one SQLite file, used on the calling thread.
+/// Query-only connections of one SQLite file, used on the calling thread.
 pub(crate) struct InlineReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
