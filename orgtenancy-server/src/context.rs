@@ -156,7 +156,7 @@ impl Context {
                 "the token has been invalidated; sign in again",
             ));
         }
-        tracing::Span::current().record("user_id", user.id.0);
+        crate::request_log::note_user(user.id.0);
         Ok(Caller { user, claims })
     }
 

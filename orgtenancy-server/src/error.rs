@@ -150,11 +150,7 @@ impl ApiError {
     /// missing, 403 otherwise. The reason (and its §3 rule) goes into the request's log line
     /// ([`crate::request_log`]), and is given to the client as the detail.
     pub fn denied(decision: Decision) -> ApiError {
-        let span = tracing::Span::current();
-        span.record("reason", tracing::field::display(decision.reason));
-        if let Some(rule) = decision.reason.rule() {
-            span.record("rule", rule);
-        }
+        crate::request_log::note_denial(decision.reason);
         match decision.reason {
             Reason::Anonymous => ApiError::unauthorized(decision.reason.describe()),
             // One text for every "outside your organization" denial: a missing row is

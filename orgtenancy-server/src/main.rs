@@ -9,13 +9,12 @@ use std::{process::ExitCode, sync::Arc, time::Duration};
 use clap::{Parser, Subcommand, ValueEnum};
 use orgtenancy_core::{CreatorAccess, Policy};
 use orgtenancy_server::wire::JsonProtocolErrors;
-use orgtenancy_server::{ServerConfig, app, operate};
+use orgtenancy_server::{ServerConfig, app, operate, request_log};
 use orgtenancy_sqlx::{SqlStore, Store as _};
 use poem::{
     Server,
     listener::{Listener, TcpListener},
 };
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 /// With the `mimalloc` feature: faster allocation for more resident memory (benches/README.md).
@@ -224,26 +223,29 @@ impl Cli {
 }
 
 /// Sets up logging to standard error. The lines are formatted where they happen and written
-/// by a thread of their own (one `write` per batch instead of one per line: with a line per
-/// request, writing on the request's thread cost a third of the server's throughput); none is
-/// ever dropped, a full buffer makes the logging request wait. Keep the guard until exit: its
-/// drop writes what is still buffered.
-fn init_logging(cli: &Cli) -> Result<WorkerGuard, String> {
+/// in batches by a thread of their own ([`operate::log_writer`]: one `write` per batch and no
+/// wake-up per line); none is ever dropped, a full buffer makes the logging request wait.
+/// Keep the guard until exit: its drop writes what is still buffered.
+fn init_logging(cli: &Cli) -> Result<operate::log_writer::FlushGuard, String> {
     operate::check_log_filter(&cli.log_level)?;
     let filter = EnvFilter::try_new(&cli.log_level)
         .map_err(|error| format!("invalid --log-level `{}`: {error}", cli.log_level))?;
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("orgtenancy-log")
-        .finish(std::io::stderr());
+    let (writer, guard) = operate::log_writer::BatchedWriter::new(std::io::stderr())
+        .map_err(|error| format!("cannot start the log writer: {error}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(ansi);
+    // The formatters that read each request's context from the request itself, not a span.
     let result = match cli.log_format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .event_format(request_log::RequestText::new())
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .event_format(request_log::RequestJson::new())
+            .try_init(),
     };
     result.map_err(|error| format!("cannot set up logging: {error}"))?;
     Ok(guard)

@@ -1,8 +1,9 @@
 //! What the `orgtenancy-server` binary does besides serving (SPEC §13), kept in the library
 //! so the binary stays a thin parser of flags: the start-up line, start-up errors that name
-//! the database without its password, the log filter check, `create-superuser` and
-//! `verify-audit`.
+//! the database without its password, the log filter check and the log writer,
+//! `create-superuser` and `verify-audit`.
 
+pub mod log_writer;
 mod superuser;
 mod verify;
 
