@@ -63,7 +63,7 @@ pub(crate) struct Context {
 /// An authenticated caller: the user as stored now, and the token it presented.
 pub(crate) struct Caller {
     pub(crate) user: User,
-    pub(crate) claims: Claims,
+    pub(crate) claims: std::sync::Arc<Claims>,
 }
 
 impl Caller {

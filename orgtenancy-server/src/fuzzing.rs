@@ -63,8 +63,8 @@ impl AccessTokenVerifier {
         match self.tokens.verify_access(token) {
             Ok(claims) => Ok(VerifiedToken {
                 user_id: claims.id,
-                username: claims.sub,
-                role: claims.role,
+                username: claims.sub.clone(),
+                role: claims.role.clone(),
                 expires_at: claims.exp,
                 issued_at_us: claims.iat_us,
             }),

@@ -7,6 +7,8 @@
 //! issued after the change, even in the same second, is accepted, and one issued before it
 //! is not.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -74,7 +76,11 @@ pub(crate) struct Tokens {
     validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    verified: Mutex<HashMap<Box<str>, Arc<Claims>>>,
 }
+
+/// How many verified access tokens are remembered; when full, all are forgotten.
+const VERIFIED_TOKENS: usize = 1024;
 
 impl Tokens {
     pub(crate) fn new(
@@ -91,6 +97,7 @@ impl Tokens {
             validation,
             access_ttl,
             refresh_ttl,
+            verified: Mutex::new(HashMap::new()),
         })
     }
 
@@ -118,14 +125,44 @@ impl Tokens {
     }
 
     /// The claims of `token` if its signature, algorithm and expiry are good.
-    pub(crate) fn verify_access(&self, token: &str) -> Result<Claims, TokenError> {
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(data.claims),
-            Err(error) => match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(TokenError::Expired),
-                _ => Err(TokenError::Invalid),
-            },
+    ///
+    /// Tokens whose signature verified are remembered by their exact text, so a client's next
+    /// request skips the HMAC and the JSON (≈ 4 µs of its CPU time): whether a token's
+    /// signature and claims are good depends only on its text and this key, and expiry is
+    /// checked again each time, as jsonwebtoken does (`exp` before now, in seconds). Nothing
+    /// from the database is remembered: revocation and the user are read per request.
+    pub(crate) fn verify_access(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
+        self.verify_access_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    fn verify_access_at(&self, token: &str, now: u64) -> Result<Arc<Claims>, TokenError> {
+        let remembered = self.verified().get(token).cloned();
+        if let Some(claims) = remembered {
+            return match u64::try_from(claims.exp) {
+                Ok(exp) if exp >= now => Ok(claims),
+                _ => Err(TokenError::Expired),
+            };
         }
+        let claims = match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
+            Ok(data) => Arc::new(data.claims),
+            Err(error) => {
+                return match error.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(TokenError::Expired),
+                    _ => Err(TokenError::Invalid),
+                };
+            }
+        };
+        let mut verified = self.verified();
+        if verified.len() >= VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(token.into(), Arc::clone(&claims));
+        Ok(claims)
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Claims>>> {
+        // A panic under the lock leaves whole entries: each was verified before insertion.
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// When a refresh token issued now expires.
@@ -178,6 +215,73 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(hash_a.len(), 64);
         assert_eq!(hash_refresh_token(&a), hash_a);
+    }
+
+    fn tokens() -> Tokens {
+        let day = Duration::from_secs(86_400);
+        Tokens::new(b"0123456789abcdef0123456789abcdef", day, day).expect("key")
+    }
+
+    fn user() -> User {
+        User {
+            id: orgtenancy_core::UserId(7),
+            username: "alice".to_owned(),
+            email: "alice@example.com".to_owned(),
+            password_hash: String::new(),
+            role: orgtenancy_core::Role::User,
+            organization_id: None,
+            capabilities: orgtenancy_core::CapabilitySet::EMPTY,
+            is_active: true,
+            tokens_valid_after: DateTime::<Utc>::MIN_UTC,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_no_other_text_passes_for_it() {
+        let tokens = tokens();
+        let token = tokens.issue_access(&user()).expect("issued");
+        let first = tokens.verify_access(&token).expect("valid");
+        let again = tokens.verify_access(&token).expect("still valid");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second answer is the remembered one"
+        );
+        let exp = u64::try_from(first.exp).expect("positive");
+        assert!(tokens.verify_access_at(&token, exp).is_ok());
+        assert_eq!(
+            tokens.verify_access_at(&token, exp + 1).err(),
+            Some(TokenError::Expired)
+        );
+        let mut tampered = token.clone();
+        let last = tampered.pop().expect("a signature");
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(
+            tokens.verify_access(&tampered).err(),
+            Some(TokenError::Invalid)
+        );
+        let other_key = Tokens::new(
+            b"another key, another key, another",
+            Duration::ZERO,
+            Duration::ZERO,
+        )
+        .expect("key");
+        assert_eq!(
+            other_key.verify_access(&token).err(),
+            Some(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn the_remembered_tokens_are_bounded() {
+        let tokens = tokens();
+        for _ in 0..VERIFIED_TOKENS + 5 {
+            let token = tokens.issue_access(&user()).expect("issued");
+            assert!(tokens.verify_access(&token).is_ok());
+        }
+        assert!(tokens.verified().len() <= VERIFIED_TOKENS);
+        assert!(!tokens.verified().is_empty());
     }
 
     #[test]
