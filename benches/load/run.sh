@@ -17,9 +17,10 @@
 #    LOAD_BACKEND=postgres a fresh schema `orgtenancy_load` of LOAD_POSTGRES_URL, made with
 #    psql) with 100 organizations × 100 users (plus a superuser and, per connection, 100 users
 #    in no organization for add-member) through the store's API (`orgtenancy-load seed`),
-#    starts the server on it on a free loopback port, runs the four scenarios (GET one
+#    starts the server on it on a free loopback port, runs the five scenarios (GET one
 #    organization as a member, GET one page of 20 members, POST add-member as the
-#    organization's admin, a 90/10 read/write mix) and prints requests/s, p50/p99 latency and
+#    organization's admin, a 90/10 read/write mix, and a write mix: add a member, PATCH its
+#    flags, remove it) and prints requests/s, p50/p99 latency and
 #    the server's resident memory after each, then its peak (VmHWM), and stops it (SIGTERM);
 #    With wrk on PATH, the two reads (and the ceiling) are first measured with
 #    `wrk -t2 -c$LOAD_CONNECTIONS --latency` as well (LOAD_WRK=0 skips it);
@@ -165,7 +166,7 @@ ceiling() {
 }
 
 # Seeds a fresh database, starts server binary `$2` (called `$1` in the report) on it and
-# runs the four scenarios.
+# runs the five scenarios.
 measure() {
   local name="$1" binary="$2" database port base
   database="$(fresh_database "$name")"

@@ -85,18 +85,29 @@ impl Client {
         serde_json::from_str(&body).map_err(|error| format!("GET {path}: {error}"))
     }
 
-    /// One timed request: `GET` or `POST` (empty body) of `{base}{path}` as `token`, the
-    /// body read to the end so the connection can be reused.
-    pub fn timed(&self, post: bool, path: &str, bearer: &str) -> Outcome {
+    /// One timed request of `{base}{path}` as `token`, the body read to the end so the
+    /// connection can be reused.
+    pub fn timed(&self, method: Method, path: &str, bearer: &str) -> Outcome {
         let url = format!("{}{path}", self.base);
         let started = Instant::now();
-        let response = if post {
-            self.agent
+        let response = match method {
+            Method::Get => self.agent.get(&url).header("authorization", bearer).call(),
+            Method::Post => self
+                .agent
                 .post(&url)
                 .header("authorization", bearer)
-                .send_empty()
-        } else {
-            self.agent.get(&url).header("authorization", bearer).call()
+                .send_empty(),
+            Method::Patch(body) => self
+                .agent
+                .patch(&url)
+                .header("authorization", bearer)
+                .header("content-type", "application/json")
+                .send(body),
+            Method::Delete => self
+                .agent
+                .delete(&url)
+                .header("authorization", bearer)
+                .call(),
         };
         let status = match response {
             Ok(mut response) => {
@@ -113,4 +124,17 @@ impl Client {
             latency: started.elapsed(),
         }
     }
+}
+
+/// A timed request's method (and a PATCH's JSON body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST` with an empty body.
+    Post,
+    /// `PATCH` with this JSON body.
+    Patch(&'static str),
+    /// `DELETE`.
+    Delete,
 }

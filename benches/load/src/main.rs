@@ -5,7 +5,7 @@
 //! ```text
 //! orgtenancy-load seed <database-url> [--clients N]
 //! orgtenancy-load run <api-base-url> [--clients N] [--seconds S] [--warmup S] [--server-pid PID]
-//!                     [--only get-organization|list-members|add-member|mix]
+//!                     [--only get-organization|list-members|add-member|mix|write-mix]
 //! orgtenancy-load ceiling-serve <bind-address>
 //! orgtenancy-load ceiling <api-base-url> [--clients N] [--seconds S] [--warmup S]
 //! orgtenancy-load wrk-target <api-base-url>

@@ -4,7 +4,8 @@
 //! reads, and as its admin `admin-{o}` for writes. Add-member walks the client's own pool of
 //! users seeded in no organization (`spare-{c}-*`); after one pass they are members of the
 //! admin's organization, and adding them again is the same write (an UPDATE of the user and
-//! an audit entry in one transaction) that an admin may make for its own members.
+//! an audit entry in one transaction) that an admin may make for its own members. The write
+//! mix walks the same pool three requests per user: add it, PATCH its flags, remove it.
 
 use std::{
     collections::HashMap,
@@ -15,7 +16,7 @@ use std::{
 use serde_json::Value;
 
 use crate::{
-    client::{Client, Outcome},
+    client::{Client, Method, Outcome},
     stats::{Summary, summarise},
     world,
 };
@@ -32,15 +33,19 @@ pub enum Scenario {
     /// Out of every ten requests: five reads of the organization, four pages of members,
     /// one add-member.
     Mix,
+    /// Writes only, as the organization's admin, in turn: add a user, PATCH its capability
+    /// flags, remove it (`DELETE /organizations/{id}/users/{user_id}`).
+    WriteMix,
 }
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::GetOrganization,
         Scenario::ListMembers,
         Scenario::AddMember,
         Scenario::Mix,
+        Scenario::WriteMix,
     ];
 
     /// Its name for `--only`.
@@ -50,6 +55,7 @@ impl Scenario {
             Scenario::ListMembers => "list-members",
             Scenario::AddMember => "add-member",
             Scenario::Mix => "mix",
+            Scenario::WriteMix => "write-mix",
         }
     }
 
@@ -60,39 +66,57 @@ impl Scenario {
             Scenario::ListMembers => "GET one page of members (20)",
             Scenario::AddMember => "POST add-member (admin)",
             Scenario::Mix => "90/10 read/write mix",
+            Scenario::WriteMix => "write mix: add, PATCH flags, remove (admin)",
         }
     }
 
-    /// The `k`-th request of `plan`: whether it is a POST, its path, its bearer header.
-    fn request(self, plan: &Plan, k: usize) -> (bool, String, &str) {
+    /// The `k`-th request of `plan`: its method, its path, its bearer header.
+    fn request(self, plan: &Plan, k: usize) -> (Method, String, &str) {
         match self {
             Scenario::GetOrganization => (
-                false,
+                Method::Get,
                 format!("/organizations/{}", plan.organization),
                 &plan.member,
             ),
             Scenario::ListMembers => (
-                false,
+                Method::Get,
                 format!("/organizations/{}/users?limit=20", plan.organization),
                 &plan.member,
             ),
-            Scenario::AddMember => {
-                let user = plan
-                    .spares
-                    .get(k % plan.spares.len().max(1))
-                    .copied()
-                    .unwrap_or(0);
-                (
-                    true,
-                    format!("/organizations/{}/users/{user}", plan.organization),
-                    &plan.admin,
-                )
-            }
+            Scenario::AddMember => (
+                Method::Post,
+                format!(
+                    "/organizations/{}/users/{}",
+                    plan.organization,
+                    plan.spare(k)
+                ),
+                &plan.admin,
+            ),
             Scenario::Mix => match k % 10 {
                 9 => Scenario::AddMember.request(plan, k / 10),
                 r if r % 2 == 0 => Scenario::GetOrganization.request(plan, k),
                 _ => Scenario::ListMembers.request(plan, k),
             },
+            Scenario::WriteMix => {
+                let user = plan.spare(k / 3);
+                match k % 3 {
+                    0 => Scenario::AddMember.request(plan, k / 3),
+                    1 => (
+                        Method::Patch(if k / 3 % 2 == 0 {
+                            r#"{"can_create_cert": true}"#
+                        } else {
+                            r#"{"can_create_cert": false}"#
+                        }),
+                        format!("/users/{user}"),
+                        &plan.admin,
+                    ),
+                    _ => (
+                        Method::Delete,
+                        format!("/organizations/{}/users/{user}", plan.organization),
+                        &plan.admin,
+                    ),
+                }
+            }
         }
     }
 }
@@ -103,6 +127,16 @@ pub struct Plan {
     member: String,
     admin: String,
     spares: Vec<i64>,
+}
+
+impl Plan {
+    /// The `k`-th user of the spare pool, round and round.
+    fn spare(&self, k: usize) -> i64 {
+        self.spares
+            .get(k % self.spares.len().max(1))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// Logs every actor in once (argon2 is slow by design; tokens are reused) and finds the ids.
@@ -228,8 +262,8 @@ fn drive(
         if started >= end {
             return outcomes;
         }
-        let (post, path, bearer) = scenario.request(plan, k);
-        let outcome = client.timed(post, &path, bearer);
+        let (method, path, bearer) = scenario.request(plan, k);
+        let outcome = client.timed(method, &path, bearer);
         if started >= recording {
             outcomes.push(outcome);
         }
@@ -254,7 +288,10 @@ mod tests {
     fn the_mix_is_nine_reads_as_a_member_to_one_write_as_the_admin() {
         let plan = plan();
         let requests: Vec<_> = (0..1000).map(|k| Scenario::Mix.request(&plan, k)).collect();
-        let writes: Vec<_> = requests.iter().filter(|(post, _, _)| *post).collect();
+        let writes: Vec<_> = requests
+            .iter()
+            .filter(|(method, _, _)| *method == Method::Post)
+            .collect();
         assert_eq!(writes.len(), 100);
         assert!(
             writes
@@ -264,7 +301,7 @@ mod tests {
         assert!(
             requests
                 .iter()
-                .filter(|(post, _, _)| !*post)
+                .filter(|(method, _, _)| *method == Method::Get)
                 .all(|(_, _, bearer)| *bearer == "Bearer member")
         );
         let pages = requests
@@ -286,6 +323,37 @@ mod tests {
                 "/organizations/7/users/102",
                 "/organizations/7/users/103",
                 "/organizations/7/users/101",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_write_mix_adds_patches_and_removes_each_spare_in_turn() {
+        let plan = plan();
+        let requests: Vec<_> = (0..7)
+            .map(|k| {
+                let (method, path, bearer) = Scenario::WriteMix.request(&plan, k);
+                assert_eq!(bearer, "Bearer admin");
+                (method, path)
+            })
+            .collect();
+        let flags = |on: bool| {
+            Method::Patch(if on {
+                r#"{"can_create_cert": true}"#
+            } else {
+                r#"{"can_create_cert": false}"#
+            })
+        };
+        assert_eq!(
+            requests,
+            [
+                (Method::Post, "/organizations/7/users/101".to_owned()),
+                (flags(true), "/users/101".to_owned()),
+                (Method::Delete, "/organizations/7/users/101".to_owned()),
+                (Method::Post, "/organizations/7/users/102".to_owned()),
+                (flags(false), "/users/102".to_owned()),
+                (Method::Delete, "/organizations/7/users/102".to_owned()),
+                (Method::Post, "/organizations/7/users/103".to_owned()),
             ]
         );
     }
