@@ -102,7 +102,7 @@ impl Scenario {
                 match k % 3 {
                     0 => Scenario::AddMember.request(plan, k / 3),
                     1 => (
-                        Method::Patch(if k / 3 % 2 == 0 {
+                        Method::Patch(if (k / 3).is_multiple_of(2) {
                             r#"{"can_create_cert": true}"#
                         } else {
                             r#"{"can_create_cert": false}"#
