@@ -46,6 +46,7 @@ mod crl;
 mod csr;
 mod csr_renew;
 mod e2e;
+mod embedded_logs;
 mod exact_audit;
 mod existence;
 mod exports;
