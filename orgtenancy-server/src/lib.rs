@@ -51,6 +51,8 @@ mod audit;
 mod auth;
 mod authzen;
 pub mod capabilities;
+#[cfg(test)]
+mod captured;
 mod cas;
 mod certificates;
 mod config;

@@ -1,61 +1,27 @@
 use std::cell::Cell;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use orgtenancy_core::Reason;
 use poem::http::Method;
-use tracing_subscriber::fmt::MakeWriter;
 
 use super::super::context::{self, RequestContext};
 use super::{RequestJson, RequestText};
+use crate::captured::Captured;
 
-/// Lines written by a subscriber, readable by the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-impl Captured {
-    /// The lines, each without its timestamp (text) or with it removed (JSON).
-    fn lines(&self) -> Vec<String> {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        String::from_utf8(bytes)
-            .expect("UTF-8")
-            .lines()
-            .map(|line| match line.split_once(' ') {
-                Some((_, rest)) if !line.starts_with('{') => rest.to_owned(),
-                _ => {
-                    let mut json: serde_json::Value = serde_json::from_str(line).expect("JSON");
-                    json.as_object_mut()
-                        .map(|object| object.remove("timestamp"));
-                    json.to_string()
-                }
-            })
-            .collect()
-    }
+/// The lines written, each without its timestamp (text) or with it removed (JSON).
+fn lines(captured: &Captured) -> Vec<String> {
+    captured
+        .text()
+        .lines()
+        .map(|line| match line.split_once(' ') {
+            Some((_, rest)) if !line.starts_with('{') => rest.to_owned(),
+            _ => {
+                let mut json: serde_json::Value = serde_json::from_str(line).expect("JSON");
+                json.as_object_mut()
+                    .map(|object| object.remove("timestamp"));
+                json.to_string()
+            }
+        })
+        .collect()
 }
 
 fn context(user_id: Option<i64>, reason: Option<Reason>) -> RequestContext {
@@ -123,7 +89,7 @@ async fn ours_and_tracings(
         }
     }
     span.in_scope(events);
-    (ours.lines(), theirs.lines())
+    (lines(&ours), lines(&theirs))
 }
 
 #[tokio::test]
@@ -162,7 +128,7 @@ async fn outside_a_request_lines_have_no_request_context() {
         .finish();
     tracing::subscriber::with_default(subscriber, events);
     assert_eq!(
-        captured.lines(),
+        lines(&captured),
         [
             " INFO orgtenancy_server::request_log::format::tests: request status=200 latency_ms=0.5",
             " WARN orgtenancy_server::request_log::format::tests: database unavailable error=\"boom\"",
