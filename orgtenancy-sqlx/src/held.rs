@@ -43,8 +43,11 @@ tokio::task_local! {
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 /// ```
-pub async fn one_connection<F: Future>(work: F) -> F::Output {
-    HELD.scope(RefCell::new(None), work).await
+// A plain function returning tokio's scope future, not an `async fn`: an `async fn` would keep
+// `work` twice in its state (the argument, and the scope future that holds it), and a
+// request's future is moved in memory whole.
+pub fn one_connection<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    HELD.scope(RefCell::new(None), work)
 }
 
 /// Whether the current task runs inside [`one_connection`].

@@ -32,8 +32,12 @@ pub(super) fn formatter_reads_context() -> bool {
 }
 
 /// Runs `future` with `context` as the request's context.
-pub(super) async fn scope<F: Future>(context: RequestContext, future: F) -> F::Output {
-    CONTEXT.scope(context, future).await
+/// Not an `async fn`, which would hold `future` twice (see `orgtenancy_sqlx::one_connection`).
+pub(super) fn scope<F: Future>(
+    context: RequestContext,
+    future: F,
+) -> impl Future<Output = F::Output> {
+    CONTEXT.scope(context, future)
 }
 
 /// `f` of the current request's context, if the current task serves a request in this mode.
