@@ -1,7 +1,8 @@
 //! The reads every request makes, where the store can answer them on the calling thread
 //! ([`crate::inline`]): the store's methods for the token holder, an organization by id and
 //! a page of members call these instead of [`SqlStore::read_optional`] and
-//! [`SqlStore::read_all`].
+//! [`SqlStore::read_all`]. On a SQLite file a single-row answer is kept until the next
+//! commit to the database by anyone (`inline::answers`).
 
 use crate::{SqlStore, StoreResult, db::Sql};
 
@@ -9,10 +10,10 @@ impl SqlStore {
     /// [`SqlStore::read_optional`] for a statement every request runs: on the calling thread
     /// where the store can (see [`crate::inline`]), else through sqlx.
     #[cfg(feature = "sqlite")]
-    pub(crate) async fn read_optional_hot<R: crate::db::Row + crate::inline::InlineRow>(
-        &self,
-        sql: Sql,
-    ) -> StoreResult<Option<R>> {
+    pub(crate) async fn read_optional_hot<R>(&self, sql: Sql) -> StoreResult<Option<R>>
+    where
+        R: crate::db::Row + crate::inline::InlineRow + Clone + Sync + 'static,
+    {
         if let Some(row) = self
             .pool
             .inline()

@@ -19,7 +19,7 @@ pub(crate) const USER_COLUMNS: &str = "id, username, email, password_hash, role,
 pub(crate) const AUDIT_COLUMNS: &str = "id, created_at, action, user_id, username, \
      organization_id, resource_type, resource_id, detail";
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct OrgRow {
     id: i64,
     name: String,
@@ -40,7 +40,7 @@ impl From<OrgRow> for Organization {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct UserRow {
     id: i64,
     username: String,

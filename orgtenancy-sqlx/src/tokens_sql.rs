@@ -35,7 +35,7 @@ pub(crate) async fn revoke_jti(
 
 /// The user and the token's revocation in one row (the statement of
 /// [`SqlStore::read_token_holder`]).
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct TokenHolderRow {
     #[sqlx(flatten)]
     user: UserRow,

@@ -14,7 +14,9 @@
 //!
 //! * Each statement is its own snapshot of what was committed when it began, by this
 //!   process or any other (WAL, autocommit): exactly the guarantee of the sqlx path, so
-//!   nothing is cached and every change is seen by the next request.
+//!   every change is seen by the next request. A single-row answer is kept and given again
+//!   only while the WAL index shows no commit since before it was read ([`answers`],
+//!   [`commits`]): that is the same guarantee, without running the statement again.
 //! * The connections refuse writes (`PRAGMA query_only`) and never wait: their busy timeout
 //!   is zero. A read that would wait (a WAL reset in progress), any error, and any value this
 //!   module does not decode exactly as sqlx does is not answered here: the caller runs the
@@ -25,9 +27,18 @@
 use std::{path::PathBuf, sync::Mutex, time::Duration};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{Connection, OpenFlags, types::ValueRef};
+use rusqlite::{
+    Connection, OpenFlags,
+    types::{Value, ValueRef},
+};
 
 use crate::statement::Sql;
+
+mod answers;
+mod commits;
+
+use answers::Answers;
+use commits::Commits;
 
 /// Connections kept idle at most; more may exist while requests read at once, and the
 /// surplus is closed when they are done.
@@ -37,6 +48,8 @@ const MAX_IDLE: usize = 8;
 pub(crate) struct InlineReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    commits: Commits,
+    answers: Answers,
 }
 
 impl std::fmt::Debug for InlineReaders {
@@ -57,21 +70,42 @@ impl InlineReaders {
     /// Connections of the database file at `path`, opened when first needed.
     pub(crate) fn new(path: PathBuf) -> InlineReaders {
         InlineReaders {
+            commits: Commits::of(&path),
             path,
             idle: Mutex::new(Vec::with_capacity(MAX_IDLE)),
+            answers: Answers::default(),
         }
     }
 
     /// At most one row of `sql`; `None` when this path cannot answer (see the module
-    /// documentation).
-    pub(crate) fn fetch_optional<R: InlineRow>(&self, sql: &Sql) -> Option<Option<R>> {
-        self.with_connection(|conn| rows(conn, sql, 1))
+    /// documentation). The answer is kept until the next commit to the database, by any
+    /// connection of any process ([`answers`]), and given again until then.
+    pub(crate) fn fetch_optional<R>(&self, sql: &Sql) -> Option<Option<R>>
+    where
+        R: InlineRow + Clone + Send + Sync + 'static,
+    {
+        let (text, values) = sql.render_inline();
+        let Some(before) = self.commits.mark() else {
+            return self.read_optional(&text, values);
+        };
+        let key = answers::key::<R>(&text, &values);
+        if let Some(kept) = self.answers.get::<Option<R>>(before, &key) {
+            return Some(kept);
+        }
+        let answer = self.read_optional(&text, values)?;
+        self.answers.put(before, key, answer.clone());
+        Some(answer)
+    }
+
+    fn read_optional<R: InlineRow>(&self, text: &str, values: Vec<Value>) -> Option<Option<R>> {
+        self.with_connection(|conn| rows(conn, text, values, 1))
             .map(|rows| rows.into_iter().next())
     }
 
-    /// Every row of `sql`; `None` when this path cannot answer.
+    /// Every row of `sql`, read now (never kept); `None` when this path cannot answer.
     pub(crate) fn fetch_all<R: InlineRow>(&self, sql: &Sql) -> Option<Vec<R>> {
-        self.with_connection(|conn| rows(conn, sql, usize::MAX))
+        let (text, values) = sql.render_inline();
+        self.with_connection(|conn| rows(conn, &text, values, usize::MAX))
     }
 
     fn with_connection<T>(&self, read: impl FnOnce(&Connection) -> Option<T>) -> Option<T> {
@@ -108,9 +142,13 @@ impl InlineReaders {
 
 /// Up to `at_most` rows of `sql`, run as a cached statement. Dropping the rows resets the
 /// statement, which ends its read snapshot.
-fn rows<R: InlineRow>(conn: &Connection, sql: &Sql, at_most: usize) -> Option<Vec<R>> {
-    let (text, values) = sql.render_inline();
-    let mut statement = conn.prepare_cached(&text).ok()?;
+fn rows<R: InlineRow>(
+    conn: &Connection,
+    text: &str,
+    values: Vec<Value>,
+    at_most: usize,
+) -> Option<Vec<R>> {
+    let mut statement = conn.prepare_cached(text).ok()?;
     let mut rows = statement.query(rusqlite::params_from_iter(values)).ok()?;
     let mut all = Vec::new();
     while all.len() < at_most {

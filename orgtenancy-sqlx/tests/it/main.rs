@@ -22,6 +22,8 @@
 //!   logout, re-checked facts (issue 11).
 //! * [`model`]: random operation sequences checked against an in-memory model.
 //! * [`password`]: argon2id hashing.
+//! * [`kept_answers`]: on a SQLite file, a commit by a connection or process that is not the
+//!   store's is seen by the store's next per-request read.
 #![expect(
     clippy::expect_used,
     clippy::panic,
@@ -62,6 +64,7 @@ mod concurrency;
 mod connect;
 mod held;
 mod hostile;
+mod kept_answers;
 mod model;
 mod organizations;
 mod password;
