@@ -16,9 +16,10 @@ use std::{
 
 use super::commits::Mark;
 
-/// Answers kept at most; all are dropped when full (a bound on memory, not a policy: under a
-/// steady read load the same few thousand answers come back).
-const MAX_ANSWERS: usize = 4096;
+/// Rows kept at most (an answer of no row counts as one); all are dropped when full. A bound
+/// on memory (a few MiB of users), not a policy: under a steady read load the same few
+/// thousand answers come back.
+const MAX_ROWS: usize = 8192;
 
 /// One statement: the row type asked for, and the statement's text and values.
 pub(crate) type Key = (TypeId, String);
@@ -35,6 +36,7 @@ type Answer = Arc<dyn Any + Send + Sync>;
 struct Kept {
     mark: Option<Mark>,
     answers: HashMap<Key, Answer>,
+    rows: usize,
 }
 
 /// The kept answers of one database.
@@ -59,15 +61,28 @@ impl Answers {
         kept.answers.get(key)?.downcast_ref::<T>().cloned()
     }
 
-    /// Keeps `answer`, read by a statement that began after the mark `before` was taken.
-    pub(crate) fn put<T: Send + Sync + 'static>(&self, before: Mark, key: Key, answer: T) {
+    /// Keeps `answer` (`rows` rows), read by a statement that began after the mark `before`
+    /// was taken.
+    pub(crate) fn put<T: Send + Sync + 'static>(
+        &self,
+        before: Mark,
+        key: Key,
+        rows: usize,
+        answer: T,
+    ) {
+        let rows = rows.max(1);
+        if rows > MAX_ROWS {
+            return;
+        }
         let Ok(mut kept) = self.kept.lock() else {
             return;
         };
-        if kept.mark != Some(before) || kept.answers.len() >= MAX_ANSWERS {
+        if kept.mark != Some(before) || kept.rows + rows > MAX_ROWS {
             kept.answers.clear();
+            kept.rows = 0;
             kept.mark = Some(before);
         }
+        kept.rows += rows;
         kept.answers.insert(key, Arc::new(answer));
     }
 }
@@ -84,11 +99,11 @@ mod tests {
     fn an_answer_is_given_only_under_its_mark() {
         let answers = Answers::default();
         let key = key::<i64>("SELECT ?", &[rusqlite::types::Value::Integer(1)]);
-        answers.put(mark(1), key.clone(), 10_i64);
+        answers.put(mark(1), key.clone(), 1, 10_i64);
         assert_eq!(answers.get::<i64>(mark(1), &key), Some(10));
         assert_eq!(answers.get::<i64>(mark(2), &key), None, "a commit since");
         assert_eq!(answers.get::<String>(mark(1), &key), None, "another type");
-        answers.put(mark(2), key.clone(), 20_i64);
+        answers.put(mark(2), key.clone(), 1, 20_i64);
         assert_eq!(
             answers.get::<i64>(mark(1), &key),
             None,
@@ -120,14 +135,16 @@ mod tests {
     #[test]
     fn the_answers_are_bounded() {
         let answers = Answers::default();
-        for i in 0..=MAX_ANSWERS as i64 {
-            answers.put(
-                mark(1),
-                key::<i64>("SELECT ?", &[rusqlite::types::Value::Integer(i)]),
-                i,
-            );
+        for i in 0..=MAX_ROWS as i64 {
+            let key = key::<i64>("SELECT ?", &[rusqlite::types::Value::Integer(i)]);
+            answers.put(mark(1), key, 3, i);
         }
-        let kept = answers.kept.lock().expect("lock").answers.len();
-        assert!(kept <= MAX_ANSWERS, "{kept} kept");
+        let kept = answers.kept.lock().expect("lock");
+        assert!(kept.rows <= MAX_ROWS, "{} rows kept", kept.rows);
+        assert_eq!(kept.rows, 3 * kept.answers.len());
+        drop(kept);
+        let big = key::<i64>("SELECT 0", &[]);
+        answers.put(mark(1), big.clone(), MAX_ROWS + 1, 0);
+        assert_eq!(answers.get::<i64>(mark(1), &big), None, "too big to keep");
     }
 }

@@ -78,34 +78,51 @@ impl InlineReaders {
     }
 
     /// At most one row of `sql`; `None` when this path cannot answer (see the module
-    /// documentation). The answer is kept until the next commit to the database, by any
-    /// connection of any process ([`answers`]), and given again until then.
+    /// documentation). Kept until the next commit to the database ([`answers`]).
     pub(crate) fn fetch_optional<R>(&self, sql: &Sql) -> Option<Option<R>>
     where
         R: InlineRow + Clone + Send + Sync + 'static,
     {
+        self.kept(
+            sql,
+            |_| 1,
+            |text, values| {
+                self.with_connection(|conn| rows(conn, text, values, 1))
+                    .map(|rows| rows.into_iter().next())
+            },
+        )
+    }
+
+    /// Every row of `sql`; `None` when this path cannot answer. Kept as
+    /// [`InlineReaders::fetch_optional`] is.
+    pub(crate) fn fetch_all<R>(&self, sql: &Sql) -> Option<Vec<R>>
+    where
+        R: InlineRow + Clone + Send + Sync + 'static,
+    {
+        self.kept(sql, Vec::len, |text, values| {
+            self.with_connection(|conn| rows(conn, text, values, usize::MAX))
+        })
+    }
+
+    /// The answer kept for `sql` while nothing has been committed since it was read, else
+    /// `read`'s (kept, weighing `rows` rows, when the database's mark could be read first).
+    fn kept<T: Clone + Send + Sync + 'static>(
+        &self,
+        sql: &Sql,
+        rows: impl FnOnce(&T) -> usize,
+        read: impl FnOnce(&str, Vec<Value>) -> Option<T>,
+    ) -> Option<T> {
         let (text, values) = sql.render_inline();
         let Some(before) = self.commits.mark() else {
-            return self.read_optional(&text, values);
+            return read(&text, values);
         };
-        let key = answers::key::<R>(&text, &values);
-        if let Some(kept) = self.answers.get::<Option<R>>(before, &key) {
+        let key = answers::key::<T>(&text, &values);
+        if let Some(kept) = self.answers.get::<T>(before, &key) {
             return Some(kept);
         }
-        let answer = self.read_optional(&text, values)?;
-        self.answers.put(before, key, answer.clone());
+        let answer = read(&text, values)?;
+        self.answers.put(before, key, rows(&answer), answer.clone());
         Some(answer)
-    }
-
-    fn read_optional<R: InlineRow>(&self, text: &str, values: Vec<Value>) -> Option<Option<R>> {
-        self.with_connection(|conn| rows(conn, text, values, 1))
-            .map(|rows| rows.into_iter().next())
-    }
-
-    /// Every row of `sql`, read now (never kept); `None` when this path cannot answer.
-    pub(crate) fn fetch_all<R: InlineRow>(&self, sql: &Sql) -> Option<Vec<R>> {
-        let (text, values) = sql.render_inline();
-        self.with_connection(|conn| rows(conn, &text, values, usize::MAX))
     }
 
     fn with_connection<T>(&self, read: impl FnOnce(&Connection) -> Option<T>) -> Option<T> {

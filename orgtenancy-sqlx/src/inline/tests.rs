@@ -30,7 +30,7 @@ fn inline(store: &SqlStore) -> &InlineReaders {
 }
 
 /// The same statement through both paths, as the rows' `Debug` text (every field).
-async fn both<R: Row + super::InlineRow + std::fmt::Debug>(
+async fn both<R: Row + super::InlineRow + std::fmt::Debug + Clone + Sync + 'static>(
     store: &SqlStore,
     sql: impl Fn() -> Sql,
 ) -> (Option<String>, String) {

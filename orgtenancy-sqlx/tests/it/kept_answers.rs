@@ -1,12 +1,12 @@
 //! On a SQLite file the store keeps the answers of its per-request reads (the token holder,
-//! an organization by id) until the next commit to the database. These tests commit behind
+//! an organization by id, a page of members) until the next commit to the database. These tests commit behind
 //! the store's back — a connection that is not the store's, and another process with
 //! another SQLite library (Python's) — and check that the very next read sees the change.
 
 use std::{path::Path, process::Command};
 
 use orgtenancy_core::{OrgId, UserId};
-use orgtenancy_sqlx::{SqlStore, Store, UserPatch};
+use orgtenancy_sqlx::{Page, SqlStore, Store, User, UserPatch};
 use tempfile::TempDir;
 
 use crate::support::{org, user};
@@ -47,7 +47,13 @@ fn commit_elsewhere(database: &Path, sql: &str) {
     assert!(status.success(), "the other process's commit: {status}");
 }
 
-/// Reads the user and the organization twice (the second time from what was kept), then
+/// A page of the organization's members.
+async fn members(store: &SqlStore, org: OrgId) -> Vec<User> {
+    let page = Page { skip: 0, limit: 20 };
+    store.list_members(org, page).await.expect("members")
+}
+
+/// Reads the user, the organization and its members twice (the second time from what was kept), then
 /// makes `commit` change both and checks the next reads see it.
 async fn every_commit_is_seen(commit: fn(&Path, &str)) {
     let (dir, store) = file_store().await;
@@ -58,6 +64,8 @@ async fn every_commit_is_seen(commit: fn(&Path, &str)) {
         assert!(holder.user.is_active && !holder.token_revoked);
         let read = store.get_organization(acme.id).await.expect("organization");
         assert_eq!(read.name, "acme");
+        let page = members(&store, acme.id).await;
+        assert!(page.len() == 1 && page[0].is_active);
     }
     let (user_id, org_id) = (bob.id.0, acme.id.0);
     commit(
@@ -66,6 +74,10 @@ async fn every_commit_is_seen(commit: fn(&Path, &str)) {
     );
     let holder = store.token_holder(bob.id, "jti-1").await.expect("holder");
     assert!(!holder.user.is_active, "the deactivation is seen at once");
+    assert!(
+        !members(&store, acme.id).await[0].is_active,
+        "in the members too"
+    );
     commit(
         &database(&dir),
         "INSERT INTO revoked_access_tokens (jti, expires_at) \
@@ -86,6 +98,10 @@ async fn every_commit_is_seen(commit: fn(&Path, &str)) {
     assert!(
         store.token_holder(UserId(user_id), "jti-1").await.is_err(),
         "the deletion is seen at once"
+    );
+    assert!(
+        members(&store, acme.id).await.is_empty(),
+        "in the members too"
     );
     assert!(store.get_organization(OrgId(org_id + 1)).await.is_err());
     store.close().await;
