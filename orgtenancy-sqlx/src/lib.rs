@@ -112,6 +112,13 @@
 //! This also holds across processes sharing one file. `sqlite::memory:` keeps its database in
 //! a single connection that lives as long as the store, for tests.
 //!
+//! On a file, the store's per-request reads (the token holder, an organization by id, a page
+//! of members) are answered from memory while nothing has been committed to the database
+//! since they were read, by any connection of any process: the store tells by the header of
+//! SQLite's WAL index, which every commit rewrites. For that it keeps one query-only
+//! connection open for its life, and one read-only descriptor of the `-shm` file open for
+//! the process's life (closing it would drop SQLite's POSIX locks on that file).
+//!
 //! ## Passwords
 //!
 //! [`password`] hashes with argon2id (default parameters, random salt) and verifies PHC
