@@ -19,7 +19,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 /// The length of one copy of the WAL-index header.
 const HEADER: usize = 48;
@@ -89,9 +89,7 @@ impl Commits {
 }
 
 fn open_index(database: &Path) -> Option<Index> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let opened = Connection::open_with_flags(database, flags).and_then(|keeper| {
-        keeper.pragma_update(None, "query_only", true)?;
+    let opened = super::open_query_only(database).and_then(|keeper| {
         let mode: String = keeper.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
         // A read opens the WAL index and takes the lock that keeps it.
         keeper.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;

@@ -141,10 +141,8 @@ impl InlineReaders {
     }
 
     fn open(&self) -> Option<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let opened = Connection::open_with_flags(&self.path, flags).and_then(|conn| {
+        let opened = open_query_only(&self.path).and_then(|conn| {
             conn.busy_timeout(Duration::ZERO)?;
-            conn.pragma_update(None, "query_only", true)?;
             Ok(conn)
         });
         match opened {
@@ -155,6 +153,15 @@ impl InlineReaders {
             }
         }
     }
+}
+
+/// A connection of the file at `path` that refuses writes (`PRAGMA query_only`), without
+/// SQLite's per-connection mutex (one thread uses it at a time).
+fn open_query_only(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
 }
 
 /// Up to `at_most` rows of `sql`, run as a cached statement. Dropping the rows resets the
